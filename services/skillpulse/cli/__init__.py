@@ -1,0 +1,5 @@
+"""`skillpulse` command line."""
+
+from skillpulse.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,175 @@
+"""The `skillpulse` commands; each one is a thin shell over a library function."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skillpulse.config import Settings, get_settings
+from skillpulse.contract import PLATFORMS
+from skillpulse.credentials import ensure_api_keys
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where embedded data and secrets live [env SKILLPULSE_DATA_DIR, default ./.skillpulse].")
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
+    """Skilltech Pulse: usage telemetry and exact contract KPIs."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    ctx.obj = settings.with_data_dir(data_dir) if data_dir else settings
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply pending ClickHouse migrations."""
+    from skillpulse.store import apply_migrations, open_store
+
+    store = open_store(_settings(ctx))
+    applied = apply_migrations(store)
+    click.echo("applied: " + ", ".join(applied) if applied else "schema up to date")
+
+
+@main.command()
+@click.pass_context
+def keys(ctx: click.Context) -> None:
+    """Print the embedded stack's API key of each platform (generated on first use)."""
+    for platform, key in ensure_api_keys(_settings(ctx)).items():
+        click.echo(f"{platform}\t{key}")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="HTTP port [env SKILLPULSE_COLLECTOR_PORT, default 8080].")
+@click.pass_context
+def up(ctx: click.Context, port: int | None) -> None:
+    """Run the stack until Ctrl-C; print its URLs."""
+    from skillpulse.cli.session import pipeline
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with pipeline(_settings(ctx), port=port) as running:
+            if running.stack is None:
+                raise click.ClickException(f"a stack already runs on this data dir: {running.url}")
+            click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")
+            click.echo(f"KPI API    GET  {running.url}/v1/kpi/active-users?from=YYYY-MM-DD&to=YYYY-MM-DD")
+            click.echo(f"health     GET  {running.url}/healthz  {running.url}/readyz")
+            click.echo(f"Kafka      {running.bootstrap}")
+            click.echo("Ctrl-C to stop (drains the topic first).")
+            await stop.wait()
+        click.echo("stopped")
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", type=click.Choice(PLATFORMS), required=True, help="Platform the events come from.")
+@click.option("--api-key", default=None, help="That platform's key (default: the embedded one).")
+@click.pass_context
+def ingest(ctx: click.Context, file: Path, source: str, api_key: str | None) -> None:
+    """Send an NDJSON file through the collector; wait until stored; print counts."""
+    from skillpulse.cli.session import pipeline
+    from skillpulse.simulator import send_events
+
+    settings = _settings(ctx)
+    events: list[tuple[str, dict[str, Any]]] = []
+    unreadable = []
+    for number, line in enumerate(file.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append((source, json.loads(line)))
+        except ValueError:
+            unreadable.append(number)
+
+    async def run() -> dict[str, Any]:
+        key = api_key or ensure_api_keys(settings)[source]
+        async with pipeline(settings) as running:
+            report = await send_events(running.url, {source: key}, events)
+            waited = await running.wait_until_stored()
+        return {"sent": report.sent, "accepted": report.accepted,
+                "rejected": report.rejected + len(unreadable), "rejected_reasons": dict(report.reasons)
+                | ({"invalid_json": len(unreadable)} if unreadable else {}),
+                "unreadable_lines": unreadable[:20], "stored_wait_s": round(waited, 3)}
+
+    summary = asyncio.run(run())
+    click.echo(json.dumps(summary, indent=2))
+
+
+@main.group()
+def kpi() -> None:
+    """Compute KPIs (from the running stack's API, or from the store directly)."""
+
+
+@kpi.command("active-users")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--window-days", type=int, default=60, show_default=True)
+@click.option("--min-logins", type=int, default=2, show_default=True)
+@click.option("--platform", "platforms", multiple=True, default=(PLATFORMS[0],), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def active_users(ctx: click.Context, start: Any, end: Any, window_days: int, min_logins: int,
+                 platforms: tuple[str, ...], as_json: bool) -> None:
+    """B2: users with >= MIN_LOGINS logins in the rolling WINDOW_DAYS days, per day."""
+    from skillpulse.cli.kpi_source import fetch_active_users
+
+    series = fetch_active_users(_settings(ctx), start.date(), end.date(), window_days, min_logins, platforms)
+    if as_json:
+        click.echo(json.dumps(series))
+    else:
+        for row in series:
+            click.echo(f"{row['day']}  {row['active_users']}")
+
+
+@main.command()
+@click.option("--users", type=int, default=5000, show_default=True)
+@click.option("--days", type=int, default=90, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last simulated day (default today).")
+@click.pass_context
+def demo(ctx: click.Context, users: int, days: int, seed: int, end: Any) -> None:
+    """Start the embedded stack, simulate DAYS x USERS through the collector, print the KPIs."""
+    from skillpulse.cli.demo import run_demo
+
+    asyncio.run(run_demo(_settings(ctx), users=users, days=days, seed=seed, end=end.date() if end else None))
+
+
+@main.command()
+@click.option("--users", type=int, default=5000, show_default=True)
+@click.option("--days", type=int, default=0, show_default=True, help="Backfill this many past days first.")
+@click.option("--rate", type=float, default=0.0, help="Then send live events at this many per second until Ctrl-C.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.pass_context
+def simulate(ctx: click.Context, users: int, days: int, rate: float, seed: int) -> None:
+    """Send realistic traffic to the running stack (or an in-process one)."""
+    from skillpulse.cli.demo import run_simulation
+
+    asyncio.run(run_simulation(_settings(ctx), users=users, days=days, rate=rate, seed=seed))
+
+
+@main.command("export-schemas")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def export_schemas(out: Path | None) -> None:
+    """Write the event contract's JSON Schemas (default: schemas/events/v1/)."""
+    from skillpulse.schema_export import write_schemas
+
+    for path in write_schemas(out):
+        click.echo(str(path))

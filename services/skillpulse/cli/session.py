@@ -1,0 +1,39 @@
+"""Reach the pipeline from a CLI command: the `skillpulse up` already running on this
+data dir (over HTTP and Kafka, since its process holds the store), or an in-process
+embedded stack for the length of the command."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from skillpulse.config import Settings
+from skillpulse.kafka import end_offsets, wait_until_consumed
+from skillpulse.stack import Stack, running_stack
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    url: str
+    bootstrap: str
+    settings: Settings
+    stack: Stack | None  # None when another process runs it
+
+    async def wait_until_stored(self, timeout_s: float = 300.0) -> float:
+        """Wait until everything published so far is stored; return the seconds waited."""
+        topic = self.settings.kafka.topic
+        targets = await end_offsets(self.bootstrap, topic)
+        return await wait_until_consumed(self.bootstrap, topic, self.settings.aggregator.group_id, targets, timeout_s)
+
+
+@asynccontextmanager
+async def pipeline(settings: Settings, *, port: int | None = None) -> AsyncIterator[Pipeline]:
+    state = running_stack(settings.paths.data_dir)
+    if state is not None:
+        yield Pipeline(state["url"], state["bootstrap"], settings, None)
+        return
+    if port is not None:
+        settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": port})})
+    async with Stack(settings) as stack:
+        yield Pipeline(stack.url, stack.bootstrap, settings, stack)

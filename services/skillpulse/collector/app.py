@@ -1,0 +1,100 @@
+"""HTTP routes of the collector: `POST /v1/events`, `GET /healthz`, `GET /readyz`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from skillpulse.collector.publisher import BrokerUnavailable, RecordPublisher
+from skillpulse.collector.validation import BatchTooLarge, InvalidBody, validate_body
+from skillpulse.config import CollectorSettings
+from skillpulse.contract import to_record
+from skillpulse.credentials import hash_api_key
+from skillpulse.pseudonym import Pseudonymiser
+
+logger = logging.getLogger("skillpulse.collector")
+
+
+class PayloadTooLarge(ValueError):
+    pass
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _problem(status: int, reason: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": reason, "message": message}, status_code=status, headers=headers or None)
+
+
+def create_collector_router(
+    settings: CollectorSettings, key_hashes: dict[str, str], pseudonymiser: Pseudonymiser,
+    publisher: RecordPublisher,
+) -> APIRouter:
+    router = APIRouter()
+    max_future = timedelta(seconds=settings.max_future_s)
+
+    @router.post("/v1/events", status_code=202)
+    async def receive_events(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        scheme, _, key = (authorization or "").partition(" ")
+        platform = key_hashes.get(hash_api_key(key.strip())) if scheme.lower() == "bearer" else None
+        if platform is None:
+            return _problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
+                            **{"WWW-Authenticate": "Bearer"})
+        try:
+            body = await _read_capped(request, settings.max_body_bytes)
+            received_at = datetime.now(UTC)
+            valid, rejected = validate_body(body, max_events=settings.max_events, now=received_at,
+                                            max_future=max_future)
+        except PayloadTooLarge:
+            return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
+        except BatchTooLarge as exc:
+            return _problem(413, "too_many_events", str(exc))
+        except InvalidBody as exc:
+            return _problem(400, "invalid_json", str(exc))
+        records = [
+            to_record(event, platform=platform, received_at=received_at,
+                      user_key=pseudonymiser.user_key(platform, event.user_id),
+                      session_key=pseudonymiser.session_key(platform, event.session_id))
+            for _, event in valid
+        ]
+        try:
+            await publisher.publish(records)
+        except BrokerUnavailable as exc:
+            logger.warning("platform=%s: %d events refused, broker unavailable: %s", platform, len(records), exc)
+            return _problem(503, "broker_unavailable", "events not accepted; retry later", **{"Retry-After": "5"})
+        results: list[dict[str, Any]] = [r.as_json() for r in rejected]
+        results += [{"index": i, "event_id": str(e.event_id), "status": "accepted"} for i, e in valid]
+        results.sort(key=lambda result: result["index"])
+        if rejected:
+            logger.info("platform=%s accepted=%d rejected=%d reasons=%s", platform, len(valid), len(rejected),
+                        sorted({r.reason for r in rejected}))
+        status = 202 if valid or not rejected else 422
+        return JSONResponse({"accepted": len(valid), "rejected": len(rejected), "results": results},
+                            status_code=status)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        ready = await publisher.ready()
+        return JSONResponse({"status": "ready" if ready else "broker_unreachable"}, status_code=200 if ready else 503)
+
+    return router

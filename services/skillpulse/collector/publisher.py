@@ -1,0 +1,36 @@
+"""Hands validated, pseudonymised records to Kafka and waits for the broker's acks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faststream.kafka import KafkaBroker
+
+from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+class RecordPublisher:
+    def __init__(self, broker: KafkaBroker, topic: str, ack_timeout_s: float = 10.0) -> None:
+        self.broker, self.topic, self.ack_timeout_s = broker, topic, ack_timeout_s
+
+    async def publish(self, records: list[LoginRecord | ToolUseRecord | TrainingRecord]) -> None:
+        """Return once the broker acknowledged every record (acks=all); raise otherwise."""
+        try:
+            async with asyncio.timeout(self.ack_timeout_s):
+                # Keyed by user_key: one user's events stay in order on one partition.
+                pending = [
+                    await self.broker.publish(
+                        record.model_dump_json().encode(), self.topic, key=record.user_key.encode(), no_confirm=True
+                    )
+                    for record in records
+                ]
+                await asyncio.gather(*pending)
+        except Exception as exc:  # aiokafka errors and the timeout alike
+            raise BrokerUnavailable(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+
+    async def ready(self) -> bool:
+        return await self.broker.ping(timeout=2.0)

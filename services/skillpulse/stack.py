@@ -1,0 +1,128 @@
+"""The embedded stack in one process: collector, aggregator and KPI API, with the tansu
+broker as a child process and chdb in-process (one process may open a chdb path).
+
+With `SKILLPULSE_KAFKA_BOOTSTRAP` / `SKILLPULSE_CLICKHOUSE_URL` set, the same code runs
+against Apache Kafka and a ClickHouse server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from skillpulse.aggregator import create_aggregator
+from skillpulse.collector import create_collector_router
+from skillpulse.collector.publisher import RecordPublisher
+from skillpulse.config import Settings
+from skillpulse.credentials import api_key_hashes, pseudonym_secret
+from skillpulse.kafka import EmbeddedKafka, end_offsets, ensure_topics, wait_until_consumed
+from skillpulse.kpi.api import create_kpi_router
+from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.store import apply_migrations, open_store
+
+logger = logging.getLogger("skillpulse.stack")
+
+
+def running_stack(data_dir: Path) -> dict[str, str] | None:
+    """The `stack.json` of a live `skillpulse up` on this data dir, if any."""
+    try:
+        state = json.loads((data_dir / "stack.json").read_text())
+        os.kill(state["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return state
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    bootstrap: str = ""
+    url: str = ""
+    store: Client | None = None
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _server: uvicorn.Server | None = None
+
+    async def __aenter__(self) -> Stack:
+        try:
+            await self._start()
+        except BaseException:
+            await self._exit.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._exit.aclose()
+
+    async def _start(self) -> None:
+        settings, data_dir = self.settings, self.settings.paths.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.bootstrap = settings.kafka.bootstrap or ""
+        if not self.bootstrap:
+            kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
+            self.bootstrap = await asyncio.to_thread(kafka.start)
+            self._exit.callback(kafka.stop)
+        await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
+                                             settings.kafka.dlq_topic: 1})
+
+        writer = await asyncio.to_thread(open_store, settings)
+        self._exit.callback(writer.close)
+        await asyncio.to_thread(apply_migrations, writer)
+        self.store = await asyncio.to_thread(open_store, settings)  # readers get their own handle
+        self._exit.callback(self.store.close)
+
+        aggregator = create_aggregator(settings, writer, self.bootstrap)
+        await aggregator.start()
+        self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
+
+        producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
+        await producer.connect()
+        self._exit.push_async_callback(producer.stop)
+
+        app = FastAPI(title="Skilltech Pulse")
+        app.include_router(create_collector_router(
+            settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
+            RecordPublisher(producer, settings.kafka.topic)))
+        app.include_router(create_kpi_router(self.store))
+        await self._serve(app)
+
+    async def _serve(self, app: FastAPI) -> None:
+        config = uvicorn.Config(app, host=self.settings.collector.host, port=self.settings.collector.port,
+                                log_level="warning", access_log=False, lifespan="off")
+        self._server = server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()  # re-raise the bind error
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{self.settings.collector.host}:{port}"
+
+        async def stop_server() -> None:
+            server.should_exit = True
+            await task
+
+        async def drain() -> None:
+            # The embedded broker keeps data in memory only: store what it holds before it stops.
+            try:
+                targets = await end_offsets(self.bootstrap, self.settings.kafka.topic)
+                await wait_until_consumed(self.bootstrap, self.settings.kafka.topic,
+                                          self.settings.aggregator.group_id, targets, timeout_s=60)
+            except Exception:
+                logger.exception("could not drain the topic before stopping")
+
+        self._exit.push_async_callback(drain)
+        self._exit.push_async_callback(stop_server)  # first to stop: no new events accepted
+        state_file = self.settings.paths.data_dir / "stack.json"
+        state_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url, "bootstrap": self.bootstrap}))
+        self._exit.callback(state_file.unlink, missing_ok=True)

@@ -1,0 +1,55 @@
+"""Open the store: `chdb://<data dir>/clickhouse` by default, a ClickHouse server when
+`SKILLPULSE_CLICKHOUSE_URL` is set. Same client class family, same SQL."""
+
+from __future__ import annotations
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ProgrammingError
+
+from skillpulse.config import Settings
+
+
+class StoreBusyError(RuntimeError):
+    """The embedded store is open in another process (chdb allows one per path)."""
+
+
+def store_dsn(settings: Settings) -> str:
+    if settings.clickhouse.url:
+        return settings.clickhouse.url
+    return f"chdb://{(settings.paths.data_dir / 'clickhouse').resolve()}"
+
+
+def _connect(settings: Settings, database: str | None) -> Client:
+    ch = settings.clickhouse
+    dsn = store_dsn(settings)
+    kwargs: dict[str, object] = {"dsn": dsn}
+    if database:
+        kwargs["database"] = database
+    if ch.url:
+        kwargs |= {"username": ch.user, "password": ch.password.get_secret_value()}
+    try:
+        return clickhouse_connect.get_client(**kwargs)
+    except ProgrammingError as exc:
+        if "Cannot lock file" in str(exc) or "Another server instance" in str(exc):
+            raise StoreBusyError(
+                f"the embedded store {dsn} is open in another process; while `skillpulse up` "
+                "runs, ask it over HTTP (its KPI API) instead of opening the store"
+            ) from exc
+        raise
+
+
+def open_store(settings: Settings) -> Client:
+    """A client bound to the Skilltech Pulse database, creating the database if needed."""
+    database = settings.clickhouse.database
+    if not database.replace("_", "").isalnum():
+        raise ValueError(f"invalid database name {database!r}")
+    bootstrap = _connect(settings, None)
+    bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    if not settings.clickhouse.url:
+        # chdb: one engine handle per client; USE binds this one to the database.
+        bootstrap.database = database
+        bootstrap.command(f"USE {database}")
+        return bootstrap
+    bootstrap.close()
+    return _connect(settings, database)
