@@ -36,8 +36,9 @@ class KafkaSettings(BaseSettings):
 
 class ClickHouseSettings(BaseSettings):
     model_config = _env("SKILLPULSE_CLICKHOUSE_")
-    # Unset: the embedded chdb store at <data dir>/clickhouse.
+    # Unset: the embedded chdb store at `path` (default <data dir>/clickhouse).
     url: str | None = None
+    path: Path | None = None
     user: str = "default"
     password: SecretStr = SecretStr("")
     database: str = "skillpulse"

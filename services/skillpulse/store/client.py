@@ -17,7 +17,8 @@ class StoreBusyError(RuntimeError):
 def store_dsn(settings: Settings) -> str:
     if settings.clickhouse.url:
         return settings.clickhouse.url
-    return f"chdb://{(settings.paths.data_dir / 'clickhouse').resolve()}"
+    path = settings.clickhouse.path or settings.paths.data_dir / "clickhouse"
+    return f"chdb://{path.resolve()}"
 
 
 def _connect(settings: Settings, database: str | None) -> Client:

@@ -1,0 +1,30 @@
+import json
+
+from skillpulse.aggregator import EVENT_COLUMNS, build_batch
+from tests.factories import FakeRecord, record_json
+
+
+def test_valid_records_become_columns_in_table_order() -> None:
+    batch = build_batch([FakeRecord(record_json("login"), offset=7, partition=2),
+                         FakeRecord(record_json("tool_use", duration_s=12.5), offset=8, partition=2)])
+    assert batch.rejected == []
+    columns = dict(zip(EVENT_COLUMNS, batch.columns(), strict=True))
+    assert columns["type"] == ["login", "tool_use"]
+    assert columns["login_method"] == ["sso", ""]
+    assert columns["tool_id"] == ["", "quiz-maker"]
+    assert columns["duration_s"] == [None, 12.5]
+    assert columns["kafka_offset"] == [7, 8] and columns["kafka_partition"] == [2, 2]
+
+
+def test_poison_and_drifted_records_are_dead_lettered_without_user_id() -> None:
+    drifted = json.loads(record_json("login"))
+    drifted["user_id"] = "leaked-person"  # schema drift: a producer sending raw ids
+    batch = build_batch([FakeRecord(b"\xff\x00garbage", offset=1), FakeRecord(json.dumps(drifted).encode(), offset=2),
+                         FakeRecord(None, offset=3), FakeRecord(record_json("training"), offset=4)])
+    assert len(batch.events) == 1
+    reasons = [(row[1], row[2]) for row in batch.rejected]
+    assert reasons[0][0] == "invalid_json"
+    assert reasons[1] == ("extra_forbidden", "login.user_id")
+    assert all("leaked-person" not in row[-1] for row in batch.rejected)
+    assert batch.rejected[1][4] == drifted["event_id"]  # event_id kept where readable
+    assert [row[7] for row in batch.rejected] == [1, 2, 3]

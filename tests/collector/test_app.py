@@ -1,0 +1,98 @@
+"""The collector's HTTP handler against FastStream's TestKafkaBroker (no real broker)."""
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from skillpulse.collector import create_collector_router
+from skillpulse.collector.publisher import RecordPublisher
+from skillpulse.config import CollectorSettings
+from skillpulse.credentials import hash_api_key
+from skillpulse.pseudonym import Pseudonymiser
+from tests.factories import platform_event
+
+KEY = "sp_tools_test-key"
+TOPIC = "skillpulse.events.v1"
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
+    broker = KafkaBroker()
+    published: list[bytes] = []
+
+    @broker.subscriber(TOPIC)
+    async def capture(message: KafkaMessage) -> None:
+        published.append(message.body)
+
+    app = FastAPI()
+    app.include_router(create_collector_router(
+        CollectorSettings(max_body_bytes=64 * 1024, max_events=50),
+        {hash_api_key(KEY): "skilltech.tools"}, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC)))
+    async with TestKafkaBroker(broker):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            yield client, published
+
+
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+async def test_accepts_and_publishes_pseudonymous_records(harness) -> None:  # noqa: ANN001
+    client, published = harness
+    events = [platform_event(user_id="alice@school.lu"), platform_event("tool_use", user_id="alice@school.lu")]
+    response = await client.post("/v1/events", json=events, headers=AUTH)
+    assert response.status_code == 202
+    assert response.json()["accepted"] == 2
+    assert [r["status"] for r in response.json()["results"]] == ["accepted", "accepted"]
+    assert len(published) == 2
+    records = [json.loads(body) for body in published]
+    assert all("alice" not in body.decode() for body in published)
+    assert {r["platform"] for r in records} == {"skilltech.tools"}
+    assert records[0]["user_key"] == records[1]["user_key"]
+
+
+async def test_platform_in_body_is_refused_not_trusted(harness) -> None:  # noqa: ANN001
+    client, published = harness
+    response = await client.post("/v1/events", json=platform_event(platform="skilltech.cafe"), headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["results"][0]["errors"][0]["path"] == "platform"
+    assert published == []
+
+
+async def test_mixed_batch_publishes_only_the_valid(harness) -> None:  # noqa: ANN001
+    client, published = harness
+    response = await client.post("/v1/events", json=[platform_event(), {"type": "login"}], headers=AUTH)
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["results"][1]["status"] == "rejected" and len(published) == 1
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}])
+async def test_bad_key_is_401_and_publishes_nothing(harness, headers: dict) -> None:  # noqa: ANN001
+    client, published = harness
+    response = await client.post("/v1/events", json=platform_event(), headers=headers)
+    assert response.status_code == 401 and published == []
+
+
+async def test_oversized_body_and_batch_are_413(harness) -> None:  # noqa: ANN001
+    client, published = harness
+    big = await client.post("/v1/events", content=b"[" + b" " * 70_000 + b"]", headers=AUTH)
+    many = await client.post("/v1/events", json=[platform_event() for _ in range(51)], headers=AUTH)
+    assert (big.status_code, many.status_code) == (413, 413)
+    assert many.json()["error"] == "too_many_events" and published == []
+
+
+async def test_malformed_json_is_400(harness) -> None:  # noqa: ANN001
+    client, _ = harness
+    response = await client.post("/v1/events", content=b"{oops", headers=AUTH)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_json"
+
+
+async def test_health(harness) -> None:  # noqa: ANN001
+    client, _ = harness
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
