@@ -15,12 +15,13 @@ def active_users_reference(
     start: date, end: date, window_days: int = 60, min_logins: int = 2,
     platforms: tuple[str, ...] = ("skilltech.tools",),
 ) -> list[dict[str, object]]:
-    first_copy = {}
+    earliest_copy = {}
     for event_id, platform, user, occurred_at in logins:
-        if event_id not in first_copy:  # a resent event is the same connection
-            first_copy[event_id] = (platform, user, occurred_at)
+        key = (platform, event_id)  # a resent event is the same connection
+        if key not in earliest_copy or occurred_at < earliest_copy[key][2]:
+            earliest_copy[key] = (platform, user, occurred_at)
     login_days = defaultdict(list)
-    for platform, user, occurred_at in first_copy.values():
+    for platform, user, occurred_at in earliest_copy.values():
         if platform in platforms:
             login_days[user].append(occurred_at.astimezone(LUXEMBOURG).date())
     series = []

@@ -101,7 +101,7 @@ _logins = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_logins, window_days=st.integers(1, 70), min_logins=st.integers(1, 4))
 def test_property_sql_equals_reference(store, rows, window_days: int, min_logins: int) -> None:  # noqa: ANN001
     store.command("TRUNCATE TABLE events")

@@ -32,7 +32,7 @@ logins AS (
       -- UTC bounds with a day of margin keep partition pruning; the local day decides.
       AND occurred_at >= toDateTime({{start:Date}} - {{window:UInt32}} - 1, 'UTC')
       AND occurred_at < toDateTime({{end:Date}} + 2, 'UTC')
-    GROUP BY event_id  -- a resent event is the same connection
+    GROUP BY platform, event_id  -- a resent event is the same connection
     HAVING day BETWEEN {{start:Date}} - ({{window:UInt32}} - 1) AND {{end:Date}}
 ),
 per_user AS (

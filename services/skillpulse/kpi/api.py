@@ -29,7 +29,7 @@ def create_kpi_router(store: Client) -> APIRouter:
             params = ActiveUsersParams(start=start, end=end, window_days=window_days, min_logins=min_logins,
                                        platforms=tuple(platform or (PLATFORMS[0],)))
         except ValidationError as exc:
-            raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
+            raise HTTPException(422, exc.errors(include_url=False, include_context=False, include_input=False)) from None
         return await asyncio.to_thread(active_users_series, store, params)
 
     return router

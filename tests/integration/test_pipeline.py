@@ -1,0 +1,102 @@
+"""HTTP → tansu → aggregator → chdb, all real, in this process (the stack), with the
+broker as a separate process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from skillpulse.config import Settings
+from skillpulse.credentials import ensure_api_keys
+from skillpulse.kafka import end_offsets
+from skillpulse.kpi import ActiveUsersParams, active_users_series
+from skillpulse.stack import Stack
+from tests.factories import platform_event
+
+pytestmark = pytest.mark.integration
+
+
+async def _post(stack: Stack, events: object, key: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        return await client.post("/v1/events", json=events, headers={"Authorization": f"Bearer {key}"})
+
+
+async def _wait_stored(stack: Stack, settings: Settings) -> None:
+    from skillpulse.kafka import wait_until_consumed
+
+    targets = await end_offsets(stack.bootstrap, settings.kafka.topic)
+    await wait_until_consumed(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, targets, 60)
+
+
+def _stored_ids(stack: Stack) -> list[str]:
+    assert stack.store is not None
+    return [str(row[0]) for row in stack.store.query("SELECT event_id FROM events FINAL").result_rows]
+
+
+async def test_events_travel_the_whole_path_once_each(settings: Settings) -> None:
+    key = ensure_api_keys(settings)["skilltech.tools"]
+    events = [platform_event(k, user_id=f"user-{i % 40}", occurred_at=f"2026-03-{1 + i % 28:02d}T10:00:00+01:00")
+              for i, k in enumerate(["login", "tool_use", "training"] * 400)]
+    async with Stack(settings) as stack:
+        responses = await asyncio.gather(*(_post(stack, events[i:i + 300], key) for i in range(0, 1200, 300)))
+        assert [r.status_code for r in responses] == [202] * 4
+        resend = await _post(stack, events[:50], key)  # a client retrying: same event ids
+        assert resend.json()["accepted"] == 50
+        await _wait_stored(stack, settings)
+        stored = _stored_ids(stack)
+        assert sorted(stored) == sorted(e["event_id"] for e in events)  # all there, each once
+        assert stack.store is not None
+        user_ids = stack.store.query("SELECT count() FROM events WHERE user_key LIKE '%user-%'").result_rows
+        assert user_ids == [(0,)]
+        b2 = active_users_series(stack.store, ActiveUsersParams(start=date(2026, 3, 28), end=date(2026, 3, 28)))
+        assert b2 == [{"day": "2026-03-28", "active_users": 40}]
+
+
+async def test_bad_key_and_malformed_events_publish_nothing(settings: Settings) -> None:
+    key = ensure_api_keys(settings)["skilltech.tools"]
+    async with Stack(settings) as stack:
+        before = await end_offsets(stack.bootstrap, settings.kafka.topic)
+        unauthorised = await _post(stack, platform_event(), "not-a-key")
+        malformed = await _post(stack, [platform_event(occurred_at="soon"), {"type": "login"}], key)
+        assert unauthorised.status_code == 401
+        assert malformed.status_code == 422 and malformed.json()["rejected"] == 2
+        assert await end_offsets(stack.bootstrap, settings.kafka.topic) == before
+        async with httpx.AsyncClient(base_url=stack.url) as client:
+            assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_poison_record_is_dead_lettered_and_the_partition_flows(settings: Settings) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    key = ensure_api_keys(settings)["skilltech.tools"]
+    async with Stack(settings) as stack:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+        await producer.start()
+        await producer.send_and_wait(settings.kafka.topic, b"\x00not json", partition=0)
+        await producer.stop()
+        good = [platform_event() for _ in range(30)]
+        assert (await _post(stack, good, key)).status_code == 202
+        await _wait_stored(stack, settings)
+        assert sorted(_stored_ids(stack)) == sorted(e["event_id"] for e in good)
+        assert stack.store is not None
+        rows = stack.store.query("SELECT reason, kafka_partition FROM rejected_events").result_rows
+        assert rows == [("invalid_json", 0)]
+
+
+async def test_kpi_api_serves_the_same_series(settings: Settings) -> None:
+    key = ensure_api_keys(settings)["skilltech.tools"]
+    async with Stack(settings) as stack:
+        events = [platform_event(user_id="u1", occurred_at="2026-01-01T00:30:00+01:00"),
+                  platform_event(user_id="u1", occurred_at="2026-01-02T09:00:00+01:00")]
+        await _post(stack, events, key)
+        await _wait_stored(stack, settings)
+        async with httpx.AsyncClient(base_url=stack.url) as client:
+            response = await client.get("/v1/kpi/active-users", params={"from": "2026-01-01", "to": "2026-01-02"})
+            bad = await client.get("/v1/kpi/active-users", params={"from": "2026-01-02", "to": "2026-01-01"})
+        assert response.json() == [{"day": "2026-01-01", "active_users": 0}, {"day": "2026-01-02", "active_users": 1}]
+        assert bad.status_code == 422
+        assert json.dumps(bad.json())  # a readable error body
