@@ -1,0 +1,3 @@
+from skillpulse.cli import main
+
+main()
