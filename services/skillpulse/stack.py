@@ -43,9 +43,20 @@ def running_stack(data_dir: Path) -> dict[str, str] | None:
     return state
 
 
+ROLES = ("collector", "aggregator")
+
+
+async def _healthz() -> dict[str, str]:
+    """Liveness: the process serves HTTP."""
+    return {"status": "ok"}
+
+
 @dataclass
 class Stack:
+    """`roles` picks what this process runs: both (embedded), or one per container."""
+
     settings: Settings
+    roles: tuple[str, ...] = ROLES
     bootstrap: str = ""
     url: str = ""
     store: Client | None = None
@@ -74,25 +85,25 @@ class Stack:
         await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
                                              settings.kafka.dlq_topic: 1})
 
-        writer = await asyncio.to_thread(open_store, settings)
-        self._exit.callback(writer.close)
-        await asyncio.to_thread(apply_migrations, writer)
-        self.store = await asyncio.to_thread(open_store, settings)  # readers get their own handle
-        self._exit.callback(self.store.close)
-
-        aggregator = create_aggregator(settings, writer, self.bootstrap)
-        await aggregator.start()
-        self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
-
-        producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
-        await producer.connect()
-        self._exit.push_async_callback(producer.stop)
-
         app = FastAPI(title="Skilltech Pulse")
-        app.include_router(create_collector_router(
-            settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
-            RecordPublisher(producer, settings.kafka.topic)))
-        app.include_router(create_kpi_router(self.store))
+        app.add_api_route("/healthz", _healthz)
+        if "aggregator" in self.roles:
+            writer = await asyncio.to_thread(open_store, settings)
+            self._exit.callback(writer.close)
+            await asyncio.to_thread(apply_migrations, writer)
+            self.store = await asyncio.to_thread(open_store, settings)  # readers get their own handle
+            self._exit.callback(self.store.close)
+            aggregator = create_aggregator(settings, writer, self.bootstrap)
+            await aggregator.start()
+            self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
+            app.include_router(create_kpi_router(self.store))
+        if "collector" in self.roles:
+            producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
+            await producer.connect()
+            self._exit.push_async_callback(producer.stop)
+            app.include_router(create_collector_router(
+                settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
+                RecordPublisher(producer, settings.kafka.topic)))
         await self._serve(app)
 
     async def _serve(self, app: FastAPI) -> None:
@@ -121,7 +132,8 @@ class Stack:
             except Exception:
                 logger.exception("could not drain the topic before stopping")
 
-        self._exit.push_async_callback(drain)
+        if "aggregator" in self.roles:
+            self._exit.push_async_callback(drain)
         self._exit.push_async_callback(stop_server)  # first to stop: no new events accepted
         state_file = self.settings.paths.data_dir / "stack.json"
         state_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url, "bootstrap": self.bootstrap}))

@@ -93,6 +93,7 @@ async def test_malformed_json_is_400(harness) -> None:  # noqa: ANN001
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"
 
 
-async def test_health(harness) -> None:  # noqa: ANN001
+async def test_ready_when_the_broker_answers(harness) -> None:  # noqa: ANN001
     client, _ = harness
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    response = await client.get("/readyz")
+    assert response.status_code == 200 and response.json() == {"status": "ready"}

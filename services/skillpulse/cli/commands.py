@@ -54,8 +54,10 @@ def keys(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--port", type=int, default=None, help="HTTP port [env SKILLPULSE_COLLECTOR_PORT, default 8080].")
+@click.option("--role", type=click.Choice(["all", "collector", "aggregator"]), default="all", show_default=True,
+              help="Run everything (embedded), or one service (one container each in production).")
 @click.pass_context
-def up(ctx: click.Context, port: int | None) -> None:
+def up(ctx: click.Context, port: int | None, role: str) -> None:
     """Run the stack until Ctrl-C; print its URLs."""
     from skillpulse.cli.session import pipeline
 
@@ -64,7 +66,8 @@ def up(ctx: click.Context, port: int | None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with pipeline(_settings(ctx), port=port) as running:
+        roles = ("collector", "aggregator") if role == "all" else (role,)
+        async with pipeline(_settings(ctx), port=port, roles=roles) as running:
             if running.stack is None:
                 raise click.ClickException(f"a stack already runs on this data dir: {running.url}")
             click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")

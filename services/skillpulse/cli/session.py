@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from skillpulse.config import Settings
 from skillpulse.kafka import end_offsets, wait_until_consumed
-from skillpulse.stack import Stack, running_stack
+from skillpulse.stack import ROLES, Stack, running_stack
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,14 @@ class Pipeline:
 
 
 @asynccontextmanager
-async def pipeline(settings: Settings, *, port: int | None = None) -> AsyncIterator[Pipeline]:
+async def pipeline(
+    settings: Settings, *, port: int | None = None, roles: tuple[str, ...] = ROLES
+) -> AsyncIterator[Pipeline]:
     state = running_stack(settings.paths.data_dir)
     if state is not None:
         yield Pipeline(state["url"], state["bootstrap"], settings, None)
         return
     if port is not None:
         settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": port})})
-    async with Stack(settings) as stack:
+    async with Stack(settings, roles) as stack:
         yield Pipeline(stack.url, stack.bootstrap, settings, stack)

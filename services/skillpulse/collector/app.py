@@ -1,4 +1,4 @@
-"""HTTP routes of the collector: `POST /v1/events`, `GET /healthz`, `GET /readyz`."""
+"""HTTP routes of the collector: `POST /v1/events` and `GET /readyz` (broker reachable)."""
 
 from __future__ import annotations
 
@@ -87,10 +87,6 @@ def create_collector_router(
         status = 202 if valid or not rejected else 422
         return JSONResponse({"accepted": len(valid), "rejected": len(rejected), "results": results},
                             status_code=status)
-
-    @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
