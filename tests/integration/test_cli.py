@@ -63,3 +63,12 @@ def test_ingest_then_kpi_gives_b2_exactly(tmp_path: Path) -> None:
     assert {line.split("\t")[0] for line in keys.splitlines()} == {"skilltech.tools", "skilltech.tube",
                                                                   "skilltech.cafe"}
     assert oct((tmp_path / "data" / "api-keys.txt").stat().st_mode & 0o777) == "0o600"
+
+
+def test_demo_prints_the_kpi_table_with_nothing_missing(tmp_path: Path) -> None:
+    out = _skillpulse(tmp_path / "data", "demo", "--users", "300", "--days", "20", "--seed", "7")
+    assert "(0 missing)" in out
+    b2_line = next(line for line in out.splitlines() if line.startswith("B2"))
+    value, target = (int(word) for word in b2_line.split()[-4:-2])
+    assert target == 1600 and 0 < value <= 300
+    assert "stack stopped" in out
