@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +34,20 @@ from skillpulse.store import apply_migrations, open_store
 logger = logging.getLogger("skillpulse.stack")
 
 
-def running_stack(data_dir: Path) -> dict[str, str] | None:
-    """The `stack.json` of a live `skillpulse up` on this data dir, if any."""
-    try:
-        state = json.loads((data_dir / "stack.json").read_text())
-        os.kill(state["pid"], 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return state
+def running_stack(data_dir: Path, wait_s: float = 60.0) -> dict[str, str] | None:
+    """The `stack.json` of a live stack on this data dir, if any (waiting while it starts)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            state = json.loads((data_dir / "stack.json").read_text())
+            os.kill(state["pid"], 0)
+        except (OSError, ValueError, KeyError):
+            return None
+        if "url" in state:
+            return state
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the stack of process {state['pid']} on {data_dir} is still starting")
+        time.sleep(0.2)
 
 
 ROLES = ("collector", "aggregator")
@@ -63,6 +70,10 @@ class Stack:
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
     _server: uvicorn.Server | None = None
 
+    @property
+    def _state_file(self) -> Path:
+        return self.settings.paths.data_dir / "stack.json"
+
     async def __aenter__(self) -> Stack:
         try:
             await self._start()
@@ -77,6 +88,10 @@ class Stack:
     async def _start(self) -> None:
         settings, data_dir = self.settings, self.settings.paths.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
+        # Claim the data dir at once: other commands wait for this stack instead of
+        # racing it for the store (one process per chdb path).
+        self._state_file.write_text(json.dumps({"pid": os.getpid()}))
+        self._exit.callback(self._state_file.unlink, missing_ok=True)
         self.bootstrap = settings.kafka.bootstrap or ""
         if not self.bootstrap:
             kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
@@ -135,6 +150,4 @@ class Stack:
         if "aggregator" in self.roles:
             self._exit.push_async_callback(drain)
         self._exit.push_async_callback(stop_server)  # first to stop: no new events accepted
-        state_file = self.settings.paths.data_dir / "stack.json"
-        state_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url, "bootstrap": self.bootstrap}))
-        self._exit.callback(state_file.unlink, missing_ok=True)
+        self._state_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url, "bootstrap": self.bootstrap}))

@@ -37,9 +37,12 @@ def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Apply pending ClickHouse migrations."""
-    from skillpulse.store import apply_migrations, open_store
+    from skillpulse.store import StoreBusyError, apply_migrations, open_store
 
-    store = open_store(_settings(ctx))
+    try:
+        store = open_store(_settings(ctx))
+    except StoreBusyError as exc:
+        raise click.ClickException(f"{exc} (the running stack applied the migrations at start)") from None
     applied = apply_migrations(store)
     click.echo("applied: " + ", ".join(applied) if applied else "schema up to date")
 

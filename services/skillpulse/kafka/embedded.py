@@ -46,11 +46,14 @@ class EmbeddedKafka:
         self.log_file = data_dir / "logs" / "tansu.log"
         self.port = port
         self.pid: int | None = None
-        self.reused = False
+        self.owned = False  # only the owner stops it; a live stack's broker is borrowed
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def _save(self) -> None:
+        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port, "owner": os.getpid()}))
 
     def _running(self) -> dict[str, int] | None:
         try:
@@ -64,7 +67,10 @@ class EmbeddedKafka:
     def start(self, timeout_s: float = 15.0) -> str:
         """Start (or find the still-running) broker; return its bootstrap address."""
         if (state := self._running()) is not None:
-            self.pid, self.port, self.reused = state["pid"], state["port"], True
+            self.pid, self.port = state["pid"], state["port"]
+            if not _alive(state.get("owner", 0)):  # its stack crashed: adopt it, data and all
+                self.owned = True
+                self._save()
             return self.bootstrap
         self.port = self.port or _free_port()
         url = f"tcp://127.0.0.1:{self.port}"
@@ -75,18 +81,18 @@ class EmbeddedKafka:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in the terminal goes to the stack, which drains first
             )
-        self.pid = process.pid
+        self.pid, self.owned = process.pid, True
         deadline = time.monotonic() + timeout_s
         while not _accepts(self.port):
             if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"embedded Kafka broker did not start; see {self.log_file}")
             time.sleep(0.05)
-        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port}))
+        self._save()
         return self.bootstrap
 
     def stop(self) -> None:
-        if self.pid is None:
+        if self.pid is None or not self.owned:
             return
         try:
             os.kill(self.pid, signal.SIGTERM)

@@ -32,7 +32,7 @@ def _connect(settings: Settings, database: str | None) -> Client:
     try:
         return clickhouse_connect.get_client(**kwargs)
     except ProgrammingError as exc:
-        if "Cannot lock file" in str(exc) or "Another server instance" in str(exc):
+        if any(sign in str(exc) for sign in ("Cannot lock file", "Another server instance", "EmbeddedServer")):
             raise StoreBusyError(
                 f"the embedded store {dsn} is open in another process; while `skillpulse up` "
                 "runs, ask it over HTTP (its KPI API) instead of opening the store"
