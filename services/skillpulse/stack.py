@@ -26,7 +26,7 @@ from skillpulse.collector import create_collector_router
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import Settings
 from skillpulse.credentials import api_key_hashes, pseudonym_secret
-from skillpulse.kafka import EmbeddedKafka, end_offsets, ensure_topics, wait_until_consumed
+from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.store import apply_migrations, open_store
@@ -68,7 +68,6 @@ class Stack:
     url: str = ""
     store: Client | None = None
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
-    _server: uvicorn.Server | None = None
 
     @property
     def _state_file(self) -> Path:
@@ -124,7 +123,7 @@ class Stack:
     async def _serve(self, app: FastAPI) -> None:
         config = uvicorn.Config(app, host=self.settings.collector.host, port=self.settings.collector.port,
                                 log_level="warning", access_log=False, lifespan="off")
-        self._server = server = uvicorn.Server(config)
+        server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         while not server.started:
             if task.done():
@@ -141,9 +140,8 @@ class Stack:
         async def drain() -> None:
             # The embedded broker keeps data in memory only: store what it holds before it stops.
             try:
-                targets = await end_offsets(self.bootstrap, self.settings.kafka.topic)
-                await wait_until_consumed(self.bootstrap, self.settings.kafka.topic,
-                                          self.settings.aggregator.group_id, targets, timeout_s=60)
+                await wait_until_drained(self.bootstrap, self.settings.kafka.topic,
+                                         self.settings.aggregator.group_id, timeout_s=60)
             except Exception:
                 logger.exception("could not drain the topic before stopping")
 

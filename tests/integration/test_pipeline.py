@@ -12,7 +12,7 @@ import pytest
 
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.kafka import end_offsets
+from skillpulse.kafka import end_offsets, wait_until_drained
 from skillpulse.kpi import ActiveUsersParams, active_users_series
 from skillpulse.stack import Stack
 from tests.factories import platform_event
@@ -26,10 +26,7 @@ async def _post(stack: Stack, events: object, key: str) -> httpx.Response:
 
 
 async def _wait_stored(stack: Stack, settings: Settings) -> None:
-    from skillpulse.kafka import wait_until_consumed
-
-    targets = await end_offsets(stack.bootstrap, settings.kafka.topic)
-    await wait_until_consumed(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, targets, 60)
+    await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, 60)
 
 
 def _stored_ids(stack: Stack) -> list[str]:

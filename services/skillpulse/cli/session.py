@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from skillpulse.config import Settings
-from skillpulse.kafka import end_offsets, wait_until_consumed
+from skillpulse.kafka import wait_until_drained
 from skillpulse.stack import ROLES, Stack, running_stack
 
 
@@ -22,9 +22,8 @@ class Pipeline:
 
     async def wait_until_stored(self, timeout_s: float = 300.0) -> float:
         """Wait until everything published so far is stored; return the seconds waited."""
-        topic = self.settings.kafka.topic
-        targets = await end_offsets(self.bootstrap, topic)
-        return await wait_until_consumed(self.bootstrap, topic, self.settings.aggregator.group_id, targets, timeout_s)
+        return await wait_until_drained(self.bootstrap, self.settings.kafka.topic,
+                                        self.settings.aggregator.group_id, timeout_s)
 
 
 @asynccontextmanager

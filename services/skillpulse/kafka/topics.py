@@ -65,3 +65,8 @@ async def wait_until_consumed(
             await asyncio.sleep(0.1)
     finally:
         await consumer.stop()
+
+
+async def wait_until_drained(bootstrap: str, topic: str, group_id: str, timeout_s: float = 120.0) -> float:
+    """Wait until `group_id` has consumed everything on `topic` right now; return seconds waited."""
+    return await wait_until_consumed(bootstrap, topic, group_id, await end_offsets(bootstrap, topic), timeout_s)
