@@ -57,3 +57,10 @@ def login(user: str, occurred_at: datetime | str, *, event_id: str | None = None
     when = occurred_at if isinstance(occurred_at, str) else occurred_at.isoformat()
     return record_json("login", user_key=hashlib.sha256(user.encode()).hexdigest(), platform=platform, occurred_at=when,
                        event_id=event_id or str(uuid.uuid4()))
+
+
+def clear_store(store: Client) -> None:
+    """Empty every table (rollups included), keeping the schema."""
+    for (table,) in store.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'").result_rows:
+        store.command(f"TRUNCATE TABLE {table}")

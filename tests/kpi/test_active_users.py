@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from skillpulse.kpi import ActiveUsersParams, active_users_series
-from tests.factories import login, store_records
+from tests.factories import clear_store, login, store_records
 from tests.kpi.reference import active_users_reference
 
 L = datetime(2026, 1, 10, 9, tzinfo=UTC)
@@ -104,7 +104,7 @@ _logins = st.lists(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_logins, window_days=st.integers(1, 70), min_logins=st.integers(1, 4))
 def test_property_sql_equals_reference(store, rows, window_days: int, min_logins: int) -> None:  # noqa: ANN001
-    store.command("TRUNCATE TABLE events")
+    clear_store(store)
     base = datetime(2026, 2, 1, tzinfo=UTC)
     # event ids drawn from a small pool: resends happen by construction
     logins = [(f"e{eid}-{user}-{day}", platform, f"u{user}", base + timedelta(days=day, minutes=minute))

@@ -17,14 +17,20 @@ from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, build_batch
 from skillpulse.config import Settings
+from skillpulse.store.rollups import refresh_user_activity
 
 logger = logging.getLogger("skillpulse.aggregator")
 
 
+_USER_KEY = EVENT_COLUMNS.index("user_key")
+
+
 def write_batch(store: Client, batch: Batch) -> None:
-    """Insert a batch (blocking: run it in a worker thread)."""
+    """Insert a batch, then refresh its users' activity runs (blocking: use a thread)."""
     if batch.events:
-        store.insert("events", batch.columns(), column_names=EVENT_COLUMNS, column_oriented=True)
+        columns = batch.columns()
+        store.insert("events", columns, column_names=EVENT_COLUMNS, column_oriented=True)
+        refresh_user_activity(store, columns[_USER_KEY])
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
 

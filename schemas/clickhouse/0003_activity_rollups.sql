@@ -1,0 +1,93 @@
+-- Rollups fed by materialized views at insert time: they are current as soon as an
+-- event is stored (no nightly job), and exact under resends and replays because they
+-- keep exact distinct-count states (uniqExact), never counters.
+
+-- Distinct login events per user and Europe/Luxembourg day: the input of B2.
+CREATE TABLE IF NOT EXISTS login_days
+(
+    platform        LowCardinality(String),
+    user_key        FixedString(64),
+    day             Date,
+    organisation_id LowCardinality(String),
+    logins          AggregateFunction(uniqExact, UUID)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYear(day)
+ORDER BY (platform, user_key, day, organisation_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS login_days_mv TO login_days AS
+SELECT platform, user_key, toDate(occurred_at, 'Europe/Luxembourg') AS day, organisation_id,
+       uniqExactState(event_id) AS logins
+FROM events
+WHERE type = 'login'
+GROUP BY platform, user_key, day, organisation_id;
+
+-- Days on which a user did anything: the input of DAU/WAU/MAU and new users.
+CREATE TABLE IF NOT EXISTS user_days
+(
+    platform        LowCardinality(String),
+    user_key        FixedString(64),
+    day             Date,
+    organisation_id LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(day)
+ORDER BY (platform, user_key, day, organisation_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS user_days_mv TO user_days AS
+SELECT DISTINCT platform, user_key, toDate(occurred_at, 'Europe/Luxembourg') AS day, organisation_id
+FROM events;
+
+-- Per user, the days on which they count as active, as merged [first, last] runs, for the
+-- default definitions: B2 (>= 2 logins in 60 days), and any event in 1, 7 and 30 days.
+-- Recomputed for the users of each stored batch (skillpulse.store.rollups), so a
+-- late event reshapes its user's runs; the newest version wins.
+CREATE TABLE IF NOT EXISTS user_activity
+(
+    platform  LowCardinality(String),
+    user_key  FixedString(64),
+    b2        Array(Tuple(Date, Date)),
+    dau       Array(Tuple(Date, Date)),
+    wau       Array(Tuple(Date, Date)),
+    mau       Array(Tuple(Date, Date)),
+    first_day Date,
+    version   DateTime64(6, 'UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (platform, user_key);
+
+-- Distinct login events per Luxembourg day (logins per day panel).
+CREATE TABLE IF NOT EXISTS daily_logins
+(
+    platform        LowCardinality(String),
+    day             Date,
+    organisation_id LowCardinality(String),
+    logins          AggregateFunction(uniqExact, UUID)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYear(day)
+ORDER BY (platform, day, organisation_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS daily_logins_mv TO daily_logins AS
+SELECT platform, toDate(occurred_at, 'Europe/Luxembourg') AS day, organisation_id, uniqExactState(event_id) AS logins
+FROM events
+WHERE type = 'login'
+GROUP BY platform, day, organisation_id;
+
+-- First appearance of each tool and each (tool, feature), for MC4 and MP2.
+CREATE TABLE IF NOT EXISTS tool_first_seen
+(
+    platform      LowCardinality(String),
+    tool_id       LowCardinality(String),
+    feature       LowCardinality(String),
+    tool_category LowCardinality(String),
+    first_seen    SimpleAggregateFunction(min, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (platform, tool_id, feature, tool_category);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tool_first_seen_mv TO tool_first_seen AS
+SELECT platform, tool_id, feature, tool_category, min(occurred_at) AS first_seen
+FROM events
+WHERE tool_id != ''
+GROUP BY platform, tool_id, feature, tool_category;

@@ -1,0 +1,51 @@
+"""Keeps `user_activity` current: after each stored batch, the runs of active days of the
+batch's users are recomputed from the exact rollups (`login_days`, `user_days`).
+
+A recompute reads the user's whole history, so it is idempotent: a replayed batch or a
+late event just produces the right runs again, and the newest version wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.kpi.rolling import runs_expr
+
+B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
+
+_USERS = "{where}"
+REFRESH_SQL = f"""
+INSERT INTO user_activity (platform, user_key, b2, dau, wau, mau, first_day, version)
+SELECT platform, user_key, b2, dau, wau, mau, active_days[1] AS first_day, now64(6) AS version
+FROM (
+    SELECT platform, user_key, active_days, login_days,
+        {runs_expr("login_days", str(B2_WINDOW_DAYS), str(B2_MIN_LOGINS), "b2")},
+        {runs_expr("active_days", "1", "1", "dau")},
+        {runs_expr("active_days", "7", "1", "wau")},
+        {runs_expr("active_days", "30", "1", "mau")}
+    FROM (
+        SELECT platform, user_key, arraySort(groupUniqArray(day)) AS active_days
+        FROM user_days WHERE {_USERS} GROUP BY platform, user_key
+    ) AS active
+    LEFT JOIN (
+        SELECT platform, user_key, arraySort(arrayFlatten(groupArray(arrayWithConstant(least(n, {B2_MIN_LOGINS}), day))))
+               AS login_days
+        FROM (SELECT platform, user_key, day, uniqExactMerge(logins) AS n
+              FROM login_days WHERE {_USERS} GROUP BY platform, user_key, day)
+        GROUP BY platform, user_key
+    ) AS logins USING (platform, user_key)
+)
+"""
+
+
+def refresh_user_activity(store: Client, user_keys: Iterable[str] | None = None) -> None:
+    """Recompute the runs of these users (all users when None)."""
+    if user_keys is None:
+        store.command(REFRESH_SQL.replace(_USERS, "1"))
+        return
+    keys = sorted(set(user_keys))
+    if keys:
+        store.command(REFRESH_SQL.replace(_USERS, "user_key IN {users:Array(FixedString(64))}"),
+                      parameters={"users": keys})
