@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -124,25 +125,60 @@ def kpi() -> None:
     """Compute KPIs (from the running stack's API, or from the store directly)."""
 
 
-@kpi.command("active-users")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--window-days", type=int, default=60, show_default=True)
-@click.option("--min-logins", type=int, default=2, show_default=True)
-@click.option("--platform", "platforms", multiple=True, default=(PLATFORMS[0],), show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@click.pass_context
-def active_users(ctx: click.Context, start: Any, end: Any, window_days: int, min_logins: int,
-                 platforms: tuple[str, ...], as_json: bool) -> None:
-    """B2: users with >= MIN_LOGINS logins in the rolling WINDOW_DAYS days, per day."""
-    from skillpulse.cli.kpi_source import fetch_active_users
+def _metric_command(slug: str, help_text: str) -> click.Command:
+    @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+    @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
+    @click.option("--window-days", type=int, default=60, show_default=True, help="active-users only")
+    @click.option("--min-logins", type=int, default=2, show_default=True, help="active-users only")
+    @click.option("--platform", "platforms", multiple=True, default=(PLATFORMS[0],), show_default=True)
+    @click.option("--organisation", default=None)
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @click.pass_context
+    def command(ctx: click.Context, start: Any, end: Any, window_days: int, min_logins: int,
+                platforms: tuple[str, ...], organisation: str | None, as_json: bool) -> None:
+        from pydantic import ValidationError
 
-    series = fetch_active_users(_settings(ctx), start.date(), end.date(), window_days, min_logins, platforms)
-    if as_json:
-        click.echo(json.dumps(series))
-    else:
-        for row in series:
-            click.echo(f"{row['day']}  {row['active_users']}")
+        from skillpulse.cli.kpi_source import fetch_metric
+        from skillpulse.kpi import KpiParams
+
+        try:
+            params = KpiParams(start=start.date(), end=end.date(), window_days=window_days, min_logins=min_logins,
+                               platforms=platforms, organisation=organisation)
+            result = fetch_metric(_settings(ctx), slug, params)
+        except (ValidationError, ValueError) as exc:
+            raise click.BadParameter(str(exc)) from None
+        if as_json:
+            click.echo(json.dumps(result))
+        else:
+            for row in result if isinstance(result, list) else [result]:
+                click.echo("  ".join(f"{key}={value}" for key, value in row.items()))
+
+    return click.command(slug, help=help_text)(command)
+
+
+def _register_metrics() -> None:
+    from skillpulse.kpi.catalogue import METRICS
+
+    for metric in METRICS.values():
+        target = f" Target: {metric.target:g} ({metric.target_period})." if metric.target else ""
+        kpi.add_command(_metric_command(metric.slug, f"{metric.id}: {metric.definition}.{target}"))
+
+
+_register_metrics()
+
+
+@kpi.command("summary")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--platform", "platforms", multiple=True, default=(PLATFORMS[0],), show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json: bool) -> None:
+    """The contract table: value, target and progress of each agreement KPI."""
+    from skillpulse.cli.kpi_source import fetch_summary
+    from skillpulse.kpi.summary import format_summary
+
+    table = fetch_summary(_settings(ctx), as_of.date() if as_of else date.today(), platforms)
+    click.echo(json.dumps(table, indent=2) if as_json else format_summary(table))
 
 
 @main.command()

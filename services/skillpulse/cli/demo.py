@@ -6,22 +6,17 @@ import asyncio
 import itertools
 import shutil
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import click
 
 from skillpulse.cli.session import pipeline
 from skillpulse.config import Settings
-from skillpulse.contract import PLATFORMS
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.kpi import ActiveUsersParams, active_users_series
-from skillpulse.kpi.usage import trained_users, users_with_any_event
+from skillpulse.kpi.summary import contract_summary, format_summary
 from skillpulse.simulator import Population, backfill_events, live_events, send_events
 from skillpulse.simulator.model import LUXEMBOURG
 from skillpulse.stack import running_stack
-
-B2_TARGET, MA4_TARGET = 1600, 500
-
 
 async def run_demo(settings: Settings, *, users: int, days: int, seed: int, end: date | None) -> None:
     demo_dir = settings.paths.data_dir / "demo"
@@ -41,26 +36,14 @@ async def run_demo(settings: Settings, *, users: int, days: int, seed: int, end:
         waited = await running.wait_until_stored()
         store = running.stack.store
         stored = int(store.query("SELECT uniqExact(event_id) FROM events").result_rows[0][0])
-        tools = (PLATFORMS[0],)
-        b2 = active_users_series(store, ActiveUsersParams(start=end, end=end))[0]["active_users"]
-        year_start = date(end.year, 1, 1)
-        rows = [
-            ("B2  active users (60 days, >= 2 logins)", b2, B2_TARGET),
-            ("MA4 trained users (this year)", trained_users(store, year_start, end, tools), MA4_TARGET),
-            ("DAU (skilltech.tools)", users_with_any_event(store, end, end, tools), None),
-            ("MAU (30 days, skilltech.tools)", users_with_any_event(store, end - timedelta(days=29), end, tools), None),
-        ]
+        table = contract_summary(store, end)
     elapsed = time.perf_counter() - wall
     click.echo(f"\nsent {report.sent} events ({report.sent - len(report.accepted_ids)} resends) in "
                f"{report.seconds:.1f}s = {report.events_per_s:,.0f} events/s; accepted {report.accepted}, "
                f"rejected {report.rejected}")
     click.echo(f"stored {stored} distinct events ({len(report.accepted_ids) - stored} missing), "
                f"all stored {waited:.2f}s after the last acknowledgement")
-    click.echo(f"\nKPIs as of {end} (skilltech.tools, Europe/Luxembourg days)")
-    click.echo(f"{'indicator':<42}{'value':>8}{'target':>8}{'progress':>10}")
-    for title, value, target in rows:
-        progress = f"{100 * value / target:.0f} %" if target else ""
-        click.echo(f"{title:<42}{value:>8}{target or '':>8}{progress:>10}")
+    click.echo("\n" + format_summary(table))
     click.echo(f"\ndemo finished in {elapsed:.1f}s; stack stopped")
 
 

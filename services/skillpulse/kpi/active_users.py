@@ -8,17 +8,12 @@ day rollups for the requested range (general path). Both use `rolling`'s builder
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from clickhouse_connect.driver.client import Client
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from skillpulse.contract import PLATFORMS
+from skillpulse.kpi.params import KpiParams
 from skillpulse.kpi.rolling import runs_expr, series_sql
-
-TIMEZONE = "Europe/Luxembourg"
-MAX_RANGE_DAYS = 3660
 
 # (window, threshold) kept per user in user_activity, by the column that holds them.
 FAST_COLUMNS = {("login", 60, 2): "b2", ("any", 1, 1): "dau", ("any", 7, 1): "wau", ("any", 30, 1): "mau"}
@@ -49,29 +44,11 @@ def _general_source(events: str) -> str:
         FROM ({_DAYS[events]}) WHERE length(days) >= {{min_count:UInt32}}"""
 
 
-class RollingParams(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    start: date
-    end: date
-    window_days: int = Field(default=60, ge=1, le=3660)
-    min_logins: int = Field(default=2, ge=1, le=10_000)
-    platforms: tuple[str, ...] = Field(default=(PLATFORMS[0],), min_length=1)
-    organisation: str | None = None
-
-    @model_validator(mode="after")
-    def _range(self) -> RollingParams:
-        if self.end < self.start:
-            raise ValueError("`to` is before `from`")
-        if (self.end - self.start).days >= MAX_RANGE_DAYS:
-            raise ValueError(f"at most {MAX_RANGE_DAYS} days per query")
-        return self
-
-
-ActiveUsersParams = RollingParams  # B2 vocabulary: window 60, at least 2 logins
+ActiveUsersParams = RollingParams = KpiParams  # B2 vocabulary: window 60, at least 2 logins
 
 
 def rolling_series(
-    store: Client, params: RollingParams, *, events: Literal["login", "any"], value: str
+    store: Client, params: KpiParams, *, events: Literal["login", "any"], value: str
 ) -> list[dict[str, object]]:
     """[{"day": "YYYY-MM-DD", value: N}, …]: users with >= min_logins `events` in the window ending each day."""
     min_count = params.min_logins if events == "login" else 1
@@ -84,6 +61,6 @@ def rolling_series(
     return [{"day": day.isoformat(), value: int(count)} for day, count in result.result_rows]
 
 
-def active_users_series(store: Client, params: RollingParams) -> list[dict[str, object]]:
+def active_users_series(store: Client, params: KpiParams) -> list[dict[str, object]]:
     """B2 as a daily series: `[{"day": "YYYY-MM-DD", "active_users": N}, …]`."""
     return rolling_series(store, params, events="login", value="active_users")

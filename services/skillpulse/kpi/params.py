@@ -1,0 +1,34 @@
+"""Parameters every KPI query takes (each metric uses those that apply to it)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from skillpulse.contract import PLATFORMS
+
+TIMEZONE = "Europe/Luxembourg"
+MAX_RANGE_DAYS = 3660
+
+
+class KpiParams(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    start: date
+    end: date
+    window_days: int = Field(default=60, ge=1, le=3660)
+    min_logins: int = Field(default=2, ge=1, le=10_000)
+    platforms: tuple[str, ...] = Field(default=(PLATFORMS[0],), min_length=1)
+    organisation: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> KpiParams:
+        if self.end < self.start:
+            raise ValueError("`to` is before `from`")
+        if (self.end - self.start).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"at most {MAX_RANGE_DAYS} days per query")
+        return self
+
+    def sql_parameters(self) -> dict[str, object]:
+        return {"start": self.start, "end": self.end, "platforms": list(self.platforms),
+                "organisation": self.organisation or ""}

@@ -1,0 +1,65 @@
+"""SQL of the KPIs that are not rolling windows. Each query takes the parameters of
+`KpiParams.sql_parameters()`; days are Europe/Luxembourg calendar days."""
+
+from __future__ import annotations
+
+from skillpulse.kpi.params import TIMEZONE
+
+# Raw events of [start, end] in local days; the UTC bounds (a day of margin) prune partitions.
+IN_RANGE = f"""platform IN {{platforms:Array(String)}}
+  AND occurred_at >= toDateTime({{start:Date}} - 1, 'UTC') AND occurred_at < toDateTime({{end:Date}} + 2, 'UTC')
+  AND toDate(occurred_at, '{TIMEZONE}') BETWEEN {{start:Date}} AND {{end:Date}}
+  AND ({{organisation:String}} = '' OR organisation_id = {{organisation:String}})"""
+
+# MA4: users with a training completed or passed in the period.
+TRAINED_USERS = f"""
+SELECT uniqExact(user_key) FROM events
+WHERE type = 'training' AND training_status IN ('completed', 'passed') AND {IN_RANGE}"""
+
+TRAINING_FUNNEL = f"""
+SELECT status, users FROM (
+    SELECT training_status AS status, uniqExact(user_key) AS users FROM events
+    WHERE type = 'training' AND {IN_RANGE} GROUP BY status
+) RIGHT JOIN (SELECT arrayJoin(['enrolled', 'started', 'completed', 'passed', 'failed']) AS status) USING status
+ORDER BY indexOf(['enrolled', 'started', 'completed', 'passed', 'failed'], status)"""
+
+TOOL_USAGE = f"""
+SELECT tool_category, tool_id, uniqExact(event_id) AS uses, uniqExact(user_key) AS users FROM events
+WHERE type = 'tool_use' AND {IN_RANGE}
+GROUP BY tool_category, tool_id ORDER BY uses DESC, tool_id"""
+
+LOGINS_PER_DAY = """
+SELECT calendar.day AS day, toUInt64(ifNull(counted.logins, 0)) AS logins
+FROM (SELECT toDate({start:Date} + number) AS day FROM numbers(toUInt64({end:Date} - {start:Date} + 1))) AS calendar
+LEFT JOIN (
+    SELECT day, uniqExactMerge(logins) AS logins FROM daily_logins
+    WHERE platform IN {platforms:Array(String)} AND day BETWEEN {start:Date} AND {end:Date}
+      AND ({organisation:String} = '' OR organisation_id = {organisation:String})
+    GROUP BY day
+) AS counted ON counted.day = calendar.day
+ORDER BY day"""
+
+# Users whose first event on the platform falls on the day (per-user runs keep first_day).
+NEW_USERS_PER_DAY = """
+SELECT calendar.day AS day, toUInt64(ifNull(counted.new_users, 0)) AS new_users
+FROM (SELECT toDate({start:Date} + number) AS day FROM numbers(toUInt64({end:Date} - {start:Date} + 1))) AS calendar
+LEFT JOIN (
+    SELECT first_day AS day, count() AS new_users FROM user_activity FINAL
+    WHERE platform IN {platforms:Array(String)} AND first_day BETWEEN {start:Date} AND {end:Date}
+    GROUP BY day
+) AS counted ON counted.day = calendar.day
+ORDER BY day"""
+
+# First appearance: the first event naming the tool (or the tool and feature).
+_FIRST_SEEN = f"""
+SELECT {{keys}} FROM tool_first_seen
+WHERE platform IN {{{{platforms:Array(String)}}}} {{where}}
+GROUP BY {{keys}}
+HAVING toDate(min(first_seen), '{TIMEZONE}') BETWEEN {{{{start:Date}}}} AND {{{{end:Date}}}} {{having}}
+ORDER BY {{keys}}"""
+
+# MC4: content-creation tools first seen in the period.
+NEW_CONTENT_TOOLS = _FIRST_SEEN.format(keys="tool_id", where="",
+                                       having="AND has(groupUniqArray(tool_category), 'content_creation')")
+NEW_TOOLS = _FIRST_SEEN.format(keys="tool_id", where="", having="")
+NEW_TOOL_FEATURES = _FIRST_SEEN.format(keys="tool_id, feature", where="AND feature != ''", having="")
