@@ -39,7 +39,7 @@ SELECT DISTINCT platform, user_key, toDate(occurred_at, 'Europe/Luxembourg') AS 
 FROM events;
 
 -- Per user, the days on which they count as active, as merged [first, last] runs, for the
--- default definitions: B2 (>= 2 logins in 60 days), and any event in 1, 7 and 30 days.
+-- default definitions: B2 (>= 2 logins in 60 days), and any event in 7 and 30 days.
 -- Recomputed for the users of each stored batch (skillpulse.store.rollups), so a
 -- late event reshapes its user's runs; the newest version wins.
 CREATE TABLE IF NOT EXISTS user_activity
@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS user_activity
     platform  LowCardinality(String),
     user_key  FixedString(64),
     b2        Array(Tuple(Date, Date)),
-    dau       Array(Tuple(Date, Date)),
     wau       Array(Tuple(Date, Date)),
     mau       Array(Tuple(Date, Date)),
     first_day Date,
@@ -56,23 +55,20 @@ CREATE TABLE IF NOT EXISTS user_activity
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (platform, user_key);
 
--- Distinct login events per Luxembourg day (logins per day panel).
-CREATE TABLE IF NOT EXISTS daily_logins
+-- Distinct users and distinct logins per platform, Luxembourg day and organisation
+-- ('*' = all organisations), recomputed from `events` for the days each batch touches.
+CREATE TABLE IF NOT EXISTS daily_activity
 (
-    platform        LowCardinality(String),
-    day             Date,
-    organisation_id LowCardinality(String),
-    logins          AggregateFunction(uniqExact, UUID)
+    platform     LowCardinality(String),
+    day          Date,
+    organisation LowCardinality(String),
+    users        UInt64,
+    logins       UInt64,
+    version      DateTime64(6, 'UTC')
 )
-ENGINE = AggregatingMergeTree
+ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYear(day)
-ORDER BY (platform, day, organisation_id);
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS daily_logins_mv TO daily_logins AS
-SELECT platform, toDate(occurred_at, 'Europe/Luxembourg') AS day, organisation_id, uniqExactState(event_id) AS logins
-FROM events
-WHERE type = 'login'
-GROUP BY platform, day, organisation_id;
+ORDER BY (platform, organisation, day);
 
 -- First appearance of each tool and each (tool, feature), for MC4 and MP2.
 CREATE TABLE IF NOT EXISTS tool_first_seen

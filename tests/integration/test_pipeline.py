@@ -97,3 +97,12 @@ async def test_kpi_api_serves_the_same_series(settings: Settings) -> None:
         assert response.json() == [{"day": "2026-01-01", "active_users": 0}, {"day": "2026-01-02", "active_users": 1}]
         assert bad.status_code == 422
         assert json.dumps(bad.json())  # a readable error body
+        async with httpx.AsyncClient(base_url=stack.url) as client:
+            catalogue = (await client.get("/v1/kpi")).json()
+            dau = await client.get("/v1/kpi/dau", params={"from": "2026-01-01", "to": "2026-01-02"})
+            summary = await client.get("/v1/kpi/summary", params={"as_of": "2026-01-02"})
+            unknown = await client.get("/v1/kpi/happiness", params={"from": "2026-01-01", "to": "2026-01-02"})
+        assert {m["id"] for m in catalogue} >= {"B2", "MA4", "MC4", "MP2", "DAU", "WAU", "MAU"}
+        assert dau.json() == [{"day": "2026-01-01", "users": 1}, {"day": "2026-01-02", "users": 1}]
+        assert [r["value"] for r in summary.json()["rows"] if r["id"] == "B2"] == [1]
+        assert unknown.status_code == 404

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from clickhouse_connect.driver.client import Client
 from faststream import AckPolicy
@@ -17,12 +20,24 @@ from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, build_batch
 from skillpulse.config import Settings
-from skillpulse.store.rollups import refresh_user_activity
+from skillpulse.kpi.params import TIMEZONE
+from skillpulse.store.rollups import refresh_daily_activity, refresh_user_activity
 
 logger = logging.getLogger("skillpulse.aggregator")
 
 
-_USER_KEY = EVENT_COLUMNS.index("user_key")
+_USER_KEY, _PLATFORM, _OCCURRED_AT = (EVENT_COLUMNS.index(c) for c in ("user_key", "platform", "occurred_at"))
+_LUXEMBOURG = ZoneInfo(TIMEZONE)
+
+
+def _touched_days(columns: list[list[Any]]) -> dict[str, tuple[date, date]]:
+    """{platform: (first, last Luxembourg day)} of a batch's events."""
+    bounds: dict[str, tuple[datetime, datetime]] = {}
+    for platform, moment in zip(columns[_PLATFORM], columns[_OCCURRED_AT], strict=True):
+        low, high = bounds.get(platform, (moment, moment))
+        bounds[platform] = (min(low, moment), max(high, moment))
+    return {p: (low.astimezone(_LUXEMBOURG).date(), high.astimezone(_LUXEMBOURG).date())
+            for p, (low, high) in bounds.items()}
 
 
 def write_batch(store: Client, batch: Batch) -> None:
@@ -31,6 +46,7 @@ def write_batch(store: Client, batch: Batch) -> None:
         columns = batch.columns()
         store.insert("events", columns, column_names=EVENT_COLUMNS, column_oriented=True)
         refresh_user_activity(store, columns[_USER_KEY])
+        refresh_daily_activity(store, _touched_days(columns))
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
 

@@ -1,5 +1,5 @@
-"""Rolling active users: B2 (>= 2 logins in 60 days) and DAU/WAU/MAU (any event in
-1/7/30 days), as exact daily series over Europe/Luxembourg calendar days.
+"""Rolling active users: B2 (>= 2 logins in 60 days) and WAU/MAU (any event in 7/30
+days), as exact daily series over Europe/Luxembourg calendar days.
 
 Default definitions read the per-user runs kept in `user_activity` (fast path); any
 other window, threshold or an organisation filter recomputes runs from the exact
@@ -16,7 +16,7 @@ from skillpulse.kpi.params import KpiParams
 from skillpulse.kpi.rolling import runs_expr, series_sql
 
 # (window, threshold) kept per user in user_activity, by the column that holds them.
-FAST_COLUMNS = {("login", 60, 2): "b2", ("any", 1, 1): "dau", ("any", 7, 1): "wau", ("any", 30, 1): "mau"}
+FAST_COLUMNS = {("login", 60, 2): "b2", ("any", 7, 1): "wau", ("any", 30, 1): "mau"}
 
 _FAST_SOURCE = "SELECT {column} AS runs FROM user_activity FINAL WHERE platform IN {{platforms:Array(String)}}"
 

@@ -48,15 +48,24 @@ def _any_users(window: int) -> Callable[[Client, KpiParams], Result]:
     return compute
 
 
+def _daily(field: Literal["users", "logins"]) -> Callable[[Client, KpiParams], Result]:
+    column = 1 if field == "users" else 2  # DAILY_ACTIVITY: day, users, logins
+
+    def compute(store: Client, params: KpiParams) -> Result:
+        return [{"day": row[0].isoformat(), field: int(row[column])}
+                for row in _rows(store, queries.DAILY_ACTIVITY, params)]
+    return compute
+
+
 def _stickiness(store: Client, params: KpiParams) -> Result:
-    dau, mau = _any_users(1)(store, params), _any_users(30)(store, params)
+    dau, mau = _daily("users")(store, params), _any_users(30)(store, params)
     return [{"day": d["day"], "stickiness": round(d["users"] / m["users"], 4) if m["users"] else 0.0,
              "dau": d["users"], "mau": m["users"]} for d, m in zip(dau, mau, strict=True)]  # type: ignore[call-overload]
 
 
 def _new_users(store: Client, params: KpiParams) -> Result:
     new = _series(store, queries.NEW_USERS_PER_DAY, params, "new_users")
-    dau = _any_users(1)(store, params)
+    dau = _daily("users")(store, params)
     return [n | {"returning_users": d["users"] - n["new_users"]} for n, d in zip(new, dau, strict=True)]  # type: ignore[index]
 
 
@@ -86,7 +95,9 @@ def _tool_usage(store: Client, params: KpiParams) -> Result:
 
 
 def _funnel(store: Client, params: KpiParams) -> Result:
-    return [{"status": status, "users": int(users)} for status, users in _rows(store, queries.TRAINING_FUNNEL, params)]
+    counts = _rows(store, queries.TRAINING_FUNNEL, params)[0]
+    return [{"status": status, "users": int(users)} for status, users in zip(queries.TRAINING_STATUSES, counts,
+                                                                              strict=True)]
 
 
 def _b2(store: Client, params: KpiParams) -> Result:
@@ -126,14 +137,14 @@ METRICS: dict[str, Metric] = {m.slug: m for m in (
     Metric("MP2", "new-features", "New tools and features (MP2)", "features", "scalar", _new_features,
            "new tool_id plus new (tool_id, feature) pairs first seen in the period",
            target=6, target_period="calendar year", parameters=("platforms",)),
-    Metric("DAU", "dau", "Daily active users", "users", "series", _any_users(1), "distinct users with any event that day"),
+    Metric("DAU", "dau", "Daily active users", "users", "series", _daily("users"), "distinct users with any event that day"),
     Metric("WAU", "wau", "Weekly active users", "users", "series", _any_users(7),
            "distinct users with any event in the 7 days ending each day"),
     Metric("MAU", "mau", "Monthly active users", "users", "series", _any_users(30),
            "distinct users with any event in the 30 days ending each day"),
     Metric("STICKINESS", "stickiness", "Stickiness (DAU / MAU)", "ratio", "series", _stickiness, "DAU divided by MAU"),
     Metric("LOGINS", "logins", "Logins per day", "logins", "series",
-           lambda store, params: _series(store, queries.LOGINS_PER_DAY, params, "logins"),
+           _daily("logins"),
            "distinct login events per day"),
     Metric("NEW-USERS", "new-users", "New and returning users", "users", "series", _new_users,
            "users whose first event falls on the day; returning = DAU - new", parameters=("platforms",)),

@@ -16,27 +16,27 @@ TRAINED_USERS = f"""
 SELECT uniqExact(user_key) FROM events
 WHERE type = 'training' AND training_status IN ('completed', 'passed') AND {IN_RANGE}"""
 
+TRAINING_STATUSES = ("enrolled", "started", "completed", "passed", "failed")
 TRAINING_FUNNEL = f"""
-SELECT status, users FROM (
-    SELECT training_status AS status, uniqExact(user_key) AS users FROM events
-    WHERE type = 'training' AND {IN_RANGE} GROUP BY status
-) RIGHT JOIN (SELECT arrayJoin(['enrolled', 'started', 'completed', 'passed', 'failed']) AS status) USING status
-ORDER BY indexOf(['enrolled', 'started', 'completed', 'passed', 'failed'], status)"""
+SELECT {", ".join(f"uniqExactIf(user_key, training_status = '{status}')" for status in TRAINING_STATUSES)}
+FROM events WHERE type = 'training' AND {IN_RANGE}"""
 
 TOOL_USAGE = f"""
 SELECT tool_category, tool_id, uniqExact(event_id) AS uses, uniqExact(user_key) AS users FROM events
 WHERE type = 'tool_use' AND {IN_RANGE}
 GROUP BY tool_category, tool_id ORDER BY uses DESC, tool_id"""
 
-LOGINS_PER_DAY = """
-SELECT calendar.day AS day, toUInt64(ifNull(counted.logins, 0)) AS logins
+# DAU and logins per day, kept per day by the rollup refresh.
+DAILY_ACTIVITY = """
+SELECT calendar.day AS day, toUInt64(sum(counted.users)) AS users, toUInt64(sum(counted.logins)) AS logins
 FROM (SELECT toDate({start:Date} + number) AS day FROM numbers(toUInt64({end:Date} - {start:Date} + 1))) AS calendar
 LEFT JOIN (
-    SELECT day, uniqExactMerge(logins) AS logins FROM daily_logins
+    SELECT day, argMax(users, version) AS users, argMax(logins, version) AS logins FROM daily_activity
     WHERE platform IN {platforms:Array(String)} AND day BETWEEN {start:Date} AND {end:Date}
-      AND ({organisation:String} = '' OR organisation_id = {organisation:String})
-    GROUP BY day
+      AND organisation = if({organisation:String} = '', '*', {organisation:String})
+    GROUP BY platform, day
 ) AS counted ON counted.day = calendar.day
+GROUP BY day
 ORDER BY day"""
 
 # Users whose first event on the platform falls on the day (per-user runs keep first_day).
