@@ -10,7 +10,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from skillpulse.aggregator import build_batch
-from skillpulse.aggregator.service import write_batch
+from skillpulse.aggregator import write_batch
 from skillpulse.contract import event_record_adapter
 
 USER_KEY_A = "a" * 64

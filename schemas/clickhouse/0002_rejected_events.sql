@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS rejected_events
     field_path      String,
     platform        LowCardinality(String),
     event_id        String,
+    received_at     Nullable(DateTime64(3, 'UTC')),
     topic           LowCardinality(String),
     kafka_partition UInt32,
     kafka_offset    UInt64,

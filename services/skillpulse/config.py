@@ -58,6 +58,8 @@ class CollectorSettings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_events: int = 1000
     max_future_s: float = Field(default=300.0, description="events further ahead are rejected")
+    # The raw events' TTL (schemas/clickhouse/0001): an older event would vanish at once.
+    retention_days: int = Field(default=9 * 365, ge=1)
     # JSON object {platform: sha256-hex of its key}. Unset: <data dir>/api-keys.json.
     api_key_hashes: dict[str, str] | None = None
     platforms: tuple[str, ...] = PLATFORMS
@@ -69,6 +71,8 @@ class AggregatorSettings(BaseSettings):
     batch_max_rows: int = Field(default=50_000, ge=1)
     batch_timeout_ms: int = Field(default=500, ge=1)
     retry_backoff_s: float = Field(default=1.0, gt=0)
+    # Off only for the fault tests' negative control: shows their duplicate check works.
+    deduplicate: bool = True
 
 
 class Settings(BaseModel):

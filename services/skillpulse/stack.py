@@ -26,6 +26,7 @@ from skillpulse.collector import create_collector_router
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import Settings
 from skillpulse.credentials import api_key_hashes, pseudonym_secret
+from skillpulse.dead_letters import create_dead_letter_router
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
@@ -111,6 +112,7 @@ class Stack:
             await aggregator.start()
             self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
             app.include_router(create_kpi_router(self.store))
+            app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
         if "collector" in self.roles:
             producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
             await producer.connect()

@@ -1,6 +1,7 @@
 import json
 
 from skillpulse.aggregator import EVENT_COLUMNS, build_batch
+from skillpulse.aggregator.batch import to_columns
 from tests.factories import FakeRecord, record_json
 
 
@@ -8,7 +9,7 @@ def test_valid_records_become_columns_in_table_order() -> None:
     batch = build_batch([FakeRecord(record_json("login"), offset=7, partition=2),
                          FakeRecord(record_json("tool_use", duration_s=12.5), offset=8, partition=2)])
     assert batch.rejected == []
-    columns = dict(zip(EVENT_COLUMNS, batch.columns(), strict=True))
+    columns = dict(zip(EVENT_COLUMNS, to_columns(batch.events), strict=True))
     assert columns["type"] == ["login", "tool_use"]
     assert columns["login_method"] == ["sso", ""]
     assert columns["tool_id"] == ["", "quiz-maker"]
@@ -27,4 +28,5 @@ def test_poison_and_drifted_records_are_dead_lettered_without_user_id() -> None:
     assert reasons[1] == ("extra_forbidden", "login.user_id")
     assert all("leaked-person" not in row[-1] for row in batch.rejected)
     assert batch.rejected[1][4] == drifted["event_id"]  # event_id kept where readable
-    assert [row[7] for row in batch.rejected] == [1, 2, 3]
+    assert batch.rejected[1][5] is not None  # received_at kept where readable
+    assert [row[8] for row in batch.rejected] == [1, 2, 3]

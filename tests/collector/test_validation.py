@@ -11,7 +11,8 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 def _validate(body: object, max_events: int = 1000):  # noqa: ANN202
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return validate_body(raw, max_events=max_events, now=NOW, max_future=timedelta(minutes=5))
+    return validate_body(raw, max_events=max_events, now=NOW, max_future=timedelta(minutes=5),
+                         max_age=timedelta(days=365))
 
 
 def test_one_event_or_an_array() -> None:
@@ -40,6 +41,13 @@ def test_future_timestamps_beyond_five_minutes_are_refused() -> None:
     later = (NOW + timedelta(minutes=6)).isoformat()
     valid, rejected = _validate([platform_event(occurred_at=soon), platform_event(occurred_at=later)])
     assert len(valid) == 1 and rejected[0].reason == "future_timestamp"
+
+
+def test_events_older_than_the_retention_are_refused() -> None:
+    old = (NOW - timedelta(days=366)).isoformat()
+    recent = (NOW - timedelta(days=364)).isoformat()
+    valid, rejected = _validate([platform_event(occurred_at=old), platform_event(occurred_at=recent)])
+    assert [index for index, _ in valid] == [1] and rejected[0].reason == "too_old"
 
 
 def test_limits_and_bad_json() -> None:

@@ -82,6 +82,15 @@ async def test_poison_record_is_dead_lettered_and_the_partition_flows(settings: 
         assert stack.store is not None
         rows = stack.store.query("SELECT reason, kafka_partition FROM rejected_events").result_rows
         assert rows == [("invalid_json", 0)]
+        async with httpx.AsyncClient(base_url=stack.url) as client:
+            letters = (await client.get("/v1/dead-letters")).json()
+            assert [(d["reason"], d["stage"], d["replayed"]) for d in letters] == [("invalid_json", "aggregator", False)]
+            replayed = (await client.post("/v1/dead-letters/replay")).json()
+            await _wait_stored(stack, settings)
+            letters = (await client.get("/v1/dead-letters")).json()
+        assert replayed == {"replayed": 1}
+        # still poison after the "fix": back as a new dead letter, the first one marked replayed
+        assert sorted(d["replayed"] for d in letters) == [False, True]
 
 
 async def test_kpi_api_serves_the_same_series(settings: Settings) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -22,8 +23,8 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 REJECTED_COLUMNS = (
-    "stage", "reason", "field_path", "platform", "event_id", "topic", "kafka_partition", "kafka_offset",
-    "payload",
+    "stage", "reason", "field_path", "platform", "event_id", "received_at", "topic", "kafka_partition",
+    "kafka_offset", "payload",
 )  # fmt: skip
 
 
@@ -39,8 +40,10 @@ class Batch:
     events: list[list[Any]] = field(default_factory=list)
     rejected: list[list[Any]] = field(default_factory=list)
 
-    def columns(self) -> list[list[Any]]:
-        return [list(column) for column in zip(*self.events, strict=True)] if self.events else []
+
+def to_columns(rows: list[list[Any]]) -> list[list[Any]]:
+    """Row-major to column-major, for clickhouse-connect's columnar insert."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 # Column -> attribute of the record; absent optional text becomes '' (no Nullable).
@@ -60,27 +63,33 @@ def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, o
     return row
 
 
-def _scrubbed_payload(value: bytes | None) -> tuple[str, str, str]:
-    """(payload, platform, event_id) of a bad record, without any raw `user_id`."""
-    text = (value or b"").decode("utf-8", errors="replace")
+def _text(parsed: dict[str, Any], field: str) -> str:
+    value = parsed.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _received_at(parsed: dict[str, Any]) -> datetime | None:
     try:
-        parsed = json.loads(text)
+        return datetime.fromisoformat(_text(parsed, "received_at").upper())
     except ValueError:
-        return text[:MAX_DEAD_PAYLOAD], "", ""
-    if not isinstance(parsed, dict):
-        return text[:MAX_DEAD_PAYLOAD], "", ""
-    parsed.pop("user_id", None)  # schema drift must not leak an identifier
-    platform, event_id = parsed.get("platform"), parsed.get("event_id")
-    return (
-        json.dumps(parsed, ensure_ascii=False)[:MAX_DEAD_PAYLOAD],
-        platform if isinstance(platform, str) else "",
-        event_id if isinstance(event_id, str) else "",
-    )
+        return None
 
 
 def rejection(record: KafkaRecord, reason: str, field_path: str) -> list[Any]:
-    payload, platform, event_id = _scrubbed_payload(record.value)
-    return ["aggregator", reason, field_path, platform, event_id, record.topic, record.partition, record.offset, payload]
+    """A dead letter: where the record was, why it failed, and its payload, size-capped
+    and without any raw `user_id` (schema drift must not leak an identifier)."""
+    text = (record.value or b"").decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        parsed.pop("user_id", None)
+        text = json.dumps(parsed, ensure_ascii=False)
+    else:
+        parsed = {}
+    return ["aggregator", reason, field_path, _text(parsed, "platform"), _text(parsed, "event_id"),
+            _received_at(parsed), record.topic, record.partition, record.offset, text[:MAX_DEAD_PAYLOAD]]
 
 
 def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...]) -> Batch:

@@ -2,53 +2,24 @@
 
 Offsets are committed only after the insert returned (AckPolicy.NACK_ON_ERROR: a
 failed batch is rewound and consumed again after a pause), so a crash can replay a
-batch but never skip one. Replays are harmless: KPIs count distinct `event_id`.
+batch but never skip one; the writer drops what a replay would store twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from clickhouse_connect.driver.client import Client
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, build_batch
+from skillpulse.aggregator.batch import build_batch
+from skillpulse.aggregator.writer import write_batch
 from skillpulse.config import Settings
-from skillpulse.kpi.params import TIMEZONE
-from skillpulse.store.rollups import refresh_daily_activity, refresh_user_activity
 
 logger = logging.getLogger("skillpulse.aggregator")
-
-
-_USER_KEY, _PLATFORM, _OCCURRED_AT = (EVENT_COLUMNS.index(c) for c in ("user_key", "platform", "occurred_at"))
-_LUXEMBOURG = ZoneInfo(TIMEZONE)
-
-
-def _touched_days(columns: list[list[Any]]) -> dict[str, tuple[date, date]]:
-    """{platform: (first, last Luxembourg day)} of a batch's events."""
-    bounds: dict[str, tuple[datetime, datetime]] = {}
-    for platform, moment in zip(columns[_PLATFORM], columns[_OCCURRED_AT], strict=True):
-        low, high = bounds.get(platform, (moment, moment))
-        bounds[platform] = (min(low, moment), max(high, moment))
-    return {p: (low.astimezone(_LUXEMBOURG).date(), high.astimezone(_LUXEMBOURG).date())
-            for p, (low, high) in bounds.items()}
-
-
-def write_batch(store: Client, batch: Batch) -> None:
-    """Insert a batch, then refresh its users' activity runs (blocking: use a thread)."""
-    if batch.events:
-        columns = batch.columns()
-        store.insert("events", columns, column_names=EVENT_COLUMNS, column_oriented=True)
-        refresh_user_activity(store, columns[_USER_KEY])
-        refresh_daily_activity(store, _touched_days(columns))
-    if batch.rejected:
-        store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
 
 
 def create_aggregator(settings: Settings, store: Client, bootstrap: str) -> KafkaBroker:
@@ -71,7 +42,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str) -> Kafk
         try:
             for dead in batch.rejected:
                 await broker.publish(dead[-1].encode(), kafka.dlq_topic, headers={"reason": dead[1]})
-            await asyncio.to_thread(write_batch, store, batch)
+            await asyncio.to_thread(write_batch, store, batch, deduplicate=options.deduplicate)
         except Exception:
             logger.exception("batch of %d records not stored; it will be retried", len(records))
             await asyncio.sleep(options.retry_backoff_s)  # don't spin while the store is down

@@ -207,6 +207,53 @@ def simulate(ctx: click.Context, users: int, days: int, rate: float, seed: int) 
     asyncio.run(run_simulation(_settings(ctx), users=users, days=days, rate=rate, seed=seed))
 
 
+@main.group()
+def dlq() -> None:
+    """Dead letters: records the aggregator could not store."""
+
+
+@dlq.command("list")
+@click.option("--reason", default="", help="Only this reason code.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def dlq_list(ctx: click.Context, reason: str, limit: int, as_json: bool) -> None:
+    """List dead letters, newest first."""
+    from skillpulse.cli.kpi_source import from_stack_or_store
+    from skillpulse.dead_letters import list_dead_letters
+
+    letters = from_stack_or_store(_settings(ctx), "dead-letters", {"reason": reason, "limit": limit},
+                                  lambda store: list_dead_letters(store, reason=reason, limit=limit))
+    if as_json:
+        click.echo(json.dumps(letters, indent=2))
+        return
+    for letter in letters:
+        click.echo(f"{letter['rejected_at']}  {letter['reason']:<18} {letter['field_path'] or '-':<20} "
+                   f"{letter['topic']}[{letter['partition']}]@{letter['offset']}  event_id={letter['event_id'] or '?'}"
+                   f"{'  (replayed)' if letter['replayed'] else ''}")
+    click.echo(f"{len(letters)} dead letters")
+
+
+@dlq.command("replay")
+@click.option("--reason", default="", help="Only this reason code.")
+@click.pass_context
+def dlq_replay(ctx: click.Context, reason: str) -> None:
+    """Send dead letters not yet replayed back to the events topic (after a fix)."""
+    import httpx
+
+    from skillpulse.cli.session import pipeline
+
+    async def run() -> int:
+        async with pipeline(_settings(ctx)) as running:
+            async with httpx.AsyncClient(base_url=running.url, timeout=120) as client:
+                response = await client.post("/v1/dead-letters/replay", params={"reason": reason})
+            response.raise_for_status()
+            await running.wait_until_stored()
+            return int(response.json()["replayed"])
+
+    click.echo(f"replayed {asyncio.run(run())} dead letters")
+
+
 @main.command("export-schemas")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
 def export_schemas(out: Path | None) -> None:

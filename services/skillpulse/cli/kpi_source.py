@@ -1,5 +1,5 @@
-"""KPI values for the CLI: from the running stack's HTTP API when there is one (its
-process holds the embedded store), else straight from the store."""
+"""Store-backed answers for the CLI: from the running stack's HTTP API when there is one
+(its process holds the embedded store), else straight from the store."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from skillpulse.store import apply_migrations, open_store
 T = TypeVar("T")
 
 
-def _from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], local: Callable[[Client], T]) -> T:
+def from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], local: Callable[[Client], T]) -> T:
     state = running_stack(settings.paths.data_dir)
     if state is not None:
-        response = httpx.get(f"{state['url']}/v1/kpi/{path}", params=query, timeout=120)
+        response = httpx.get(f"{state['url']}/v1/{path}", params=query, timeout=120)
         if response.status_code == 422:
             raise ValueError(response.json()["detail"])
         response.raise_for_status()
@@ -41,9 +41,9 @@ def fetch_metric(settings: Settings, slug: str, params: KpiParams) -> Result:
              "min_logins": params.min_logins, "platform": list(params.platforms)}
     if params.organisation:
         query["organisation"] = params.organisation
-    return _from_stack_or_store(settings, slug, query, lambda store: compute(slug, store, params))
+    return from_stack_or_store(settings, f"kpi/{slug}", query, lambda store: compute(slug, store, params))
 
 
 def fetch_summary(settings: Settings, as_of: date, platforms: tuple[str, ...]) -> dict[str, Any]:
     query = {"as_of": as_of.isoformat(), "platform": list(platforms)}
-    return _from_stack_or_store(settings, "summary", query, lambda store: contract_summary(store, as_of, platforms))
+    return from_stack_or_store(settings, "kpi/summary", query, lambda store: contract_summary(store, as_of, platforms))

@@ -45,7 +45,7 @@ def create_collector_router(
     publisher: RecordPublisher,
 ) -> APIRouter:
     router = APIRouter()
-    max_future = timedelta(seconds=settings.max_future_s)
+    max_future, max_age = timedelta(seconds=settings.max_future_s), timedelta(days=settings.retention_days)
 
     @router.post("/v1/events", status_code=202)
     async def receive_events(
@@ -60,7 +60,7 @@ def create_collector_router(
             body = await _read_capped(request, settings.max_body_bytes)
             received_at = datetime.now(UTC)
             valid, rejected = validate_body(body, max_events=settings.max_events, now=received_at,
-                                            max_future=max_future)
+                                            max_future=max_future, max_age=max_age)
         except PayloadTooLarge:
             return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
         except BatchTooLarge as exc:

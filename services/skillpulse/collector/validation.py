@@ -63,7 +63,7 @@ def _event_id_of(item: Any) -> str | None:
 
 
 def validate_body(
-    body: bytes, *, max_events: int, now: datetime, max_future: timedelta
+    body: bytes, *, max_events: int, now: datetime, max_future: timedelta, max_age: timedelta
 ) -> tuple[list[tuple[int, LoginEvent | ToolUseEvent | TrainingEvent]], list[Rejection]]:
     """Split a body (one event or an array of events) into valid events and rejections."""
     try:
@@ -83,6 +83,10 @@ def validate_body(
         if event.occurred_at - now > max_future:
             message = f"occurred_at is more than {max_future} ahead of the collector's clock"
             rejected.append(Rejection(index, str(event.event_id), (FieldError("future_timestamp", "occurred_at", message),)))
+            continue
+        if now - event.occurred_at > max_age:
+            message = f"occurred_at is older than the {max_age.days}-day retention of raw events"
+            rejected.append(Rejection(index, str(event.event_id), (FieldError("too_old", "occurred_at", message),)))
             continue
         valid.append((index, event))
     return valid, rejected

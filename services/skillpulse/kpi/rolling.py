@@ -33,7 +33,10 @@ def series_sql(runs_source: str, value: str) -> str:
 WITH deltas AS (
     SELECT greatest(change.1, {{start:Date}}) AS day, sum(change.2) AS total
     FROM (
-        SELECT arrayJoin(arrayFlatten(arrayMap(r -> [(r.1, 1), (r.2 + 1, -1)], runs))) AS change
+        -- only runs that overlap the range can change it
+        SELECT arrayJoin(arrayFlatten(arrayMap(r -> [(r.1, 1), (r.2 + 1, -1)],
+                                               arrayFilter(r -> r.2 >= {{start:Date}} AND r.1 <= {{end:Date}}, runs))))
+               AS change
         FROM ({runs_source})
     )
     WHERE change.1 <= {{end:Date}}

@@ -1,0 +1,49 @@
+"""The writer against the real embedded store: each event stored once, whatever arrives."""
+
+import uuid
+
+from skillpulse.aggregator import build_batch, write_batch
+from tests.factories import FakeRecord, login
+
+
+def _batch(values: list[bytes]):  # noqa: ANN202
+    return build_batch([FakeRecord(value, offset) for offset, value in enumerate(values)])
+
+
+def _copies(store) -> dict[str, int]:  # noqa: ANN001
+    rows = store.query("SELECT toString(event_id), count() FROM events GROUP BY event_id").result_rows
+    return dict(rows)
+
+
+def test_resends_and_replays_are_stored_once(store) -> None:  # noqa: ANN001
+    first = [login("ana", "2026-03-01T10:00:00+01:00") for _ in range(3)]
+    assert write_batch(store, _batch(first)) == 3
+    assert write_batch(store, _batch(first)) == 0                       # a replay of the same batch
+    resend = login("ana", "2026-03-01T10:00:00+01:00",
+                   event_id=_batch(first[:1]).events[0][0].__str__())   # a client resend, new offset
+    again = login("ben", "2026-03-02T10:00:00+01:00")
+    assert write_batch(store, _batch([resend, again, again])) == 1      # plus a duplicate inside one batch
+    assert set(_copies(store).values()) == {1} and len(_copies(store)) == 4
+
+
+def test_the_same_event_id_on_two_platforms_is_two_events(store) -> None:  # noqa: ANN001
+    shared = str(uuid.uuid4())
+    values = [login("ana", "2026-03-01T10:00:00+01:00", event_id=shared),
+              login("ana", "2026-03-01T10:00:00+01:00", event_id=shared, platform="skilltech.tube")]
+    assert write_batch(store, _batch(values)) == 2
+
+
+def test_without_deduplication_the_duplicates_show(store) -> None:  # noqa: ANN001
+    values = [login("ana", "2026-03-01T10:00:00+01:00")]
+    write_batch(store, _batch(values), deduplicate=False)
+    # (an identical block would be dropped by the table's block deduplication window)
+    write_batch(store, _batch([*values, login("ben", "2026-03-01T10:00:00+01:00")]), deduplicate=False)
+    assert sorted(_copies(store).values()) == [1, 2]
+
+
+def test_rollups_are_refreshed_even_when_every_row_was_stored_before(store) -> None:  # noqa: ANN001
+    values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ana", "2026-03-02T10:00:00+01:00")]
+    write_batch(store, _batch(values))
+    store.command("TRUNCATE TABLE user_activity")  # as if the process died between insert and refresh
+    write_batch(store, _batch(values))             # the replay
+    assert store.query("SELECT count() FROM user_activity").result_rows == [(1,)]
