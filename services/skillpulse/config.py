@@ -57,6 +57,8 @@ class CollectorSettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = 1024 * 1024
     max_events: int = 1000
+    # Events awaiting the broker's ack across requests; past it: 503, not an endless queue.
+    max_in_flight_events: int = Field(default=50_000, ge=1)
     max_future_s: float = Field(default=300.0, description="events further ahead are rejected")
     # The raw events' TTL (schemas/clickhouse/0001): an older event would vanish at once.
     retention_days: int = Field(default=9 * 365, ge=1)

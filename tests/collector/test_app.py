@@ -97,3 +97,17 @@ async def test_ready_when_the_broker_answers(harness) -> None:  # noqa: ANN001
     client, _ = harness
     response = await client.get("/readyz")
     assert response.status_code == 200 and response.json() == {"status": "ready"}
+
+
+async def test_overload_is_503_with_retry_after_and_publishes_nothing() -> None:
+    broker = KafkaBroker()
+    app = FastAPI()
+    app.include_router(create_collector_router(
+        CollectorSettings(max_in_flight_events=2), {hash_api_key(KEY): "skilltech.tools"},
+        Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC)))
+    async with TestKafkaBroker(broker):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
+            small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert small.status_code == 202

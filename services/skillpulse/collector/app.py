@@ -45,6 +45,7 @@ def create_collector_router(
     publisher: RecordPublisher,
 ) -> APIRouter:
     router = APIRouter()
+    in_flight = 0  # events handed to the broker and not yet acknowledged (one event loop: no lock)
     max_future, max_age = timedelta(seconds=settings.max_future_s), timedelta(days=settings.retention_days)
 
     @router.post("/v1/events", status_code=202)
@@ -73,11 +74,18 @@ def create_collector_router(
                       session_key=pseudonymiser.session_key(platform, event.session_id))
             for _, event in valid
         ]
+        nonlocal in_flight
+        if in_flight + len(records) > settings.max_in_flight_events:
+            logger.warning("platform=%s: %d events refused, %d already in flight", platform, len(records), in_flight)
+            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
+        in_flight += len(records)
         try:
             await publisher.publish(records)
         except BrokerUnavailable as exc:
             logger.warning("platform=%s: %d events refused, broker unavailable: %s", platform, len(records), exc)
             return _problem(503, "broker_unavailable", "events not accepted; retry later", **{"Retry-After": "5"})
+        finally:
+            in_flight -= len(records)
         results: list[dict[str, Any]] = [r.as_json() for r in rejected]
         results += [{"index": i, "event_id": str(e.event_id), "status": "accepted"} for i, e in valid]
         results.sort(key=lambda result: result["index"])
