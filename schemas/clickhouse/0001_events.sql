@@ -1,6 +1,7 @@
--- Raw events, one row per stored Kafka record. No raw user id: `user_key` is the
--- collector's HMAC pseudonym. A resent event (same event_id) may be stored twice
--- before a merge; every KPI query therefore counts distinct event_id.
+-- Raw events, once each: the aggregator drops resends and replays before inserting
+-- (see 0004_event_ids.sql). A plain MergeTree on purpose: a duplicate that got in would
+-- stay visible to the fault tests instead of being merged away. KPI queries still count
+-- distinct event_id. No raw user id: `user_key` is the collector's HMAC pseudonym.
 CREATE TABLE IF NOT EXISTS events
 (
     event_id        UUID,
@@ -23,7 +24,7 @@ CREATE TABLE IF NOT EXISTS events
     kafka_partition UInt32,
     kafka_offset    UInt64
 )
-ENGINE = ReplacingMergeTree
+ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
 -- Low to high cardinality; the day prefix serves range filters.
 ORDER BY (platform, type, toDate(occurred_at), user_key, event_id)

@@ -31,7 +31,7 @@ async def _wait_stored(stack: Stack, settings: Settings) -> None:
 
 def _stored_ids(stack: Stack) -> list[str]:
     assert stack.store is not None
-    return [str(row[0]) for row in stack.store.query("SELECT event_id FROM events FINAL").result_rows]
+    return [str(row[0]) for row in stack.store.query("SELECT event_id FROM events").result_rows]
 
 
 async def test_events_travel_the_whole_path_once_each(settings: Settings) -> None:
