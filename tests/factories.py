@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 from skillpulse.aggregator import build_batch
 from skillpulse.aggregator import write_batch
 from skillpulse.contract import event_record_adapter
+from skillpulse.store.rollups import refresh_pending
 
 USER_KEY_A = "a" * 64
 
@@ -50,6 +51,7 @@ def store_records(store: Client, values: list[bytes]) -> None:
     batch = build_batch([FakeRecord(value, offset) for offset, value in enumerate(values)])
     assert not batch.rejected, batch.rejected
     write_batch(store, batch)
+    refresh_pending(store, wait_for_visibility=False)
 
 
 def login(user: str, occurred_at: datetime | str, *, event_id: str | None = None,

@@ -73,6 +73,7 @@ class AggregatorSettings(BaseSettings):
     batch_max_rows: int = Field(default=50_000, ge=1)
     batch_timeout_ms: int = Field(default=500, ge=1)
     retry_backoff_s: float = Field(default=1.0, gt=0)
+    refresh_interval_s: float = Field(default=1.0, gt=0, description="rollup catch-up period")
     # Off only for the fault tests' negative control: shows their duplicate check works.
     deduplicate: bool = True
 

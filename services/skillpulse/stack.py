@@ -8,6 +8,7 @@ against Apache Kafka and a ClickHouse server instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import uvicorn
 from clickhouse_connect.driver.client import Client
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
 from skillpulse.aggregator import create_aggregator
@@ -31,6 +32,7 @@ from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.store import apply_migrations, open_store
+from skillpulse.store.rollups import refresh_pending
 
 logger = logging.getLogger("skillpulse.stack")
 
@@ -57,6 +59,33 @@ ROLES = ("collector", "aggregator")
 async def _healthz() -> dict[str, str]:
     """Liveness: the process serves HTTP."""
     return {"status": "ok"}
+
+
+async def _refresh_forever(store: Client, interval_s: float) -> None:
+    """Keep the recomputed rollups a few seconds behind ingest, whatever happens."""
+    while True:
+        try:
+            await asyncio.to_thread(refresh_pending, store)
+        except Exception:
+            logger.exception("rollup refresh failed; retrying")
+        await asyncio.sleep(interval_s)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_rollup_router(store: Client) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/rollups/refresh")
+    async def refresh() -> dict[str, int]:
+        """Catch the rollups up now (the CLI calls this once everything it sent is stored)."""
+        return {"users": await asyncio.to_thread(refresh_pending, store, wait_for_visibility=False)}
+
+    return router
 
 
 @dataclass
@@ -113,6 +142,11 @@ class Stack:
             self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
             app.include_router(create_kpi_router(self.store))
             app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
+            refresher = await asyncio.to_thread(open_store, settings)
+            self._exit.callback(refresher.close)
+            app.include_router(create_rollup_router(refresher))
+            task = asyncio.create_task(_refresh_forever(refresher, settings.aggregator.refresh_interval_s))
+            self._exit.push_async_callback(_cancel, task)
         if "collector" in self.roles:
             producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
             await producer.connect()
@@ -144,6 +178,8 @@ class Stack:
             try:
                 await wait_until_drained(self.bootstrap, self.settings.kafka.topic,
                                          self.settings.aggregator.group_id, timeout_s=60)
+                if self.store is not None:
+                    await asyncio.to_thread(refresh_pending, self.store, wait_for_visibility=False)
             except Exception:
                 logger.exception("could not drain the topic before stopping")
 

@@ -1,8 +1,10 @@
 """The writer against the real embedded store: each event stored once, whatever arrives."""
 
 import uuid
+from datetime import date
 
 from skillpulse.aggregator import build_batch, write_batch
+from skillpulse.store.rollups import _day_ranges, refresh_pending
 from tests.factories import FakeRecord, login
 
 
@@ -41,9 +43,16 @@ def test_without_deduplication_the_duplicates_show(store) -> None:  # noqa: ANN0
     assert sorted(_copies(store).values()) == [1, 2]
 
 
-def test_rollups_are_refreshed_even_when_every_row_was_stored_before(store) -> None:  # noqa: ANN001
+def test_stored_events_queue_their_rollup_refresh(store) -> None:  # noqa: ANN001
     values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ana", "2026-03-02T10:00:00+01:00")]
     write_batch(store, _batch(values))
-    store.command("TRUNCATE TABLE user_activity")  # as if the process died between insert and refresh
-    write_batch(store, _batch(values))             # the replay
+    assert store.query("SELECT count() FROM user_activity").result_rows == [(0,)]  # not yet: ingest never waits
+    assert refresh_pending(store, wait_for_visibility=False) == 1
     assert store.query("SELECT count() FROM user_activity").result_rows == [(1,)]
+    assert store.query("SELECT count() FROM daily_activity WHERE organisation = '*'").result_rows == [(2,)]
+    assert refresh_pending(store) == 0  # caught up: the watermark moved
+
+
+def test_day_ranges_group_contiguous_days() -> None:
+    days = [date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 2)]
+    assert _day_ranges(days) == [(date(2026, 3, 1), date(2026, 3, 3)), (date(2026, 3, 9), date(2026, 3, 9))]

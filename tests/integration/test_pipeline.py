@@ -26,7 +26,10 @@ async def _post(stack: Stack, events: object, key: str) -> httpx.Response:
 
 
 async def _wait_stored(stack: Stack, settings: Settings) -> None:
+    """Everything sent is stored, and the rollups have caught up (the CLI does the same)."""
     await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, 60)
+    async with httpx.AsyncClient(base_url=stack.url) as client:
+        (await client.post("/v1/rollups/refresh")).raise_for_status()
 
 
 def _stored_ids(stack: Stack) -> list[str]:

@@ -1,40 +1,23 @@
-"""Store a batch: drop events already stored, insert the rest, refresh the rollups.
+"""Store a batch: drop events already stored, insert the rest.
 
 Exactly once in `events`: a client resend (same event_id, new offset) and a replay
 after a crash (same offsets, insert done but commit lost) are both found in
 `event_ids` and dropped. Within a partition batches run one after another, and one
 user's events (hence one event's resends) always share a partition, so the check and
-the insert never race. The rollup refresh runs for the whole batch, dropped rows
-included: after a crash between insert and refresh, the replay completes it.
+the insert never race. The views on `events` feed the rollups and queue the recomputed
+ones (`skillpulse.store.rollups.refresh_pending`) in the same insert.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from clickhouse_connect.driver.client import Client
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, to_columns
-from skillpulse.kpi.params import TIMEZONE
-from skillpulse.store.rollups import refresh_daily_activity, refresh_user_activity
 
-_EVENT_ID, _USER_KEY, _PLATFORM, _OCCURRED_AT = (
-    EVENT_COLUMNS.index(c) for c in ("event_id", "user_key", "platform", "occurred_at"))
-_LUXEMBOURG = ZoneInfo(TIMEZONE)
+_EVENT_ID, _PLATFORM = EVENT_COLUMNS.index("event_id"), EVENT_COLUMNS.index("platform")
 _LOOKUP_CHUNK = 20_000
-
-
-def _touched_days(rows: list[list[Any]]) -> dict[str, tuple[date, date]]:
-    """{platform: (first, last Luxembourg day)} of a batch's events."""
-    bounds: dict[str, tuple[datetime, datetime]] = {}
-    for row in rows:
-        moment = row[_OCCURRED_AT]
-        low, high = bounds.get(row[_PLATFORM], (moment, moment))
-        bounds[row[_PLATFORM]] = (min(low, moment), max(high, moment))
-    return {p: (low.astimezone(_LUXEMBOURG).date(), high.astimezone(_LUXEMBOURG).date())
-            for p, (low, high) in bounds.items()}
 
 
 def _already_stored(store: Client, rows: list[list[Any]]) -> set[tuple[str, Any]]:
@@ -67,8 +50,6 @@ def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> int
         if rows:
             store.insert("events", to_columns(rows), column_names=EVENT_COLUMNS, column_oriented=True)
             inserted = len(rows)
-        refresh_user_activity(store, (row[_USER_KEY] for row in batch.events))
-        refresh_daily_activity(store, _touched_days(batch.events))
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
     return inserted

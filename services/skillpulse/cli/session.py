@@ -4,9 +4,12 @@ embedded stack for the length of the command."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import httpx
 
 from skillpulse.config import Settings
 from skillpulse.kafka import wait_until_drained
@@ -21,9 +24,13 @@ class Pipeline:
     stack: Stack | None  # None when another process runs it
 
     async def wait_until_stored(self, timeout_s: float = 300.0) -> float:
-        """Wait until everything published so far is stored; return the seconds waited."""
-        return await wait_until_drained(self.bootstrap, self.settings.kafka.topic,
-                                        self.settings.aggregator.group_id, timeout_s)
+        """Wait until everything published so far is stored and in the KPIs; return the seconds waited."""
+        started = time.monotonic()
+        await wait_until_drained(self.bootstrap, self.settings.kafka.topic, self.settings.aggregator.group_id,
+                                 timeout_s)
+        async with httpx.AsyncClient(base_url=self.url, timeout=timeout_s) as client:
+            (await client.post("/v1/rollups/refresh")).raise_for_status()
+        return time.monotonic() - started
 
 
 @asynccontextmanager

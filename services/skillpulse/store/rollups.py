@@ -1,17 +1,19 @@
-"""Keeps the recomputed rollups current after each stored batch:
+"""Keeps the recomputed rollups current, behind ingest by a few seconds at most:
 
-* `user_activity`: the runs of active days of the batch's users, from the exact
-  rollups (`login_days`, `user_days`) over each user's whole history;
-* `daily_activity`: distinct users and logins of the days the batch touched, from `events`.
+* `user_activity`: the runs of active days of queued users, from the exact rollups
+  (`login_days`, `user_days`) over each user's whole history;
+* `daily_activity`: distinct users and logins of queued days, from `events`.
 
-Each recompute reads everything it summarises, so it is idempotent: a replayed batch or
-a late event just produces the right figures again, and the newest version wins.
+Each recompute reads everything it summarises, so it is idempotent: doing a user or a
+day twice, or after a late event, just produces the right figures again (newest wins).
+`refresh_pending` works through `rollup_queue` (filled by a view on `events`) past the
+watermark; the aggregator process runs it every second.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from clickhouse_connect.driver.client import Client
 
@@ -78,3 +80,47 @@ def refresh_daily_activity(store: Client, days: dict[str, tuple[date, date]] | N
     for platform, (first, last) in days.items():
         store.command(DAILY_SQL.replace(_DAYS, _DAY_RANGE),
                       parameters={"platform": platform, "first": first, "last": last})
+
+
+# Rows become visible a moment after `queued_at` is stamped: the watermark stays this far
+# behind the clock, so a row still being written is picked up by the next round.
+VISIBILITY_LAG = timedelta(seconds=3)
+
+
+def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as contiguous [first, last] ranges."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
+    """Recompute the users and days queued since the watermark; return how many users.
+
+    `wait_for_visibility=False` also takes rows younger than the visibility lag (for a
+    caller that knows no insert is under way, e.g. right after a drain); the watermark
+    never moves past the lag either way, so nothing can be skipped.
+    """
+    now = datetime.now(UTC)
+    since = store.query("SELECT max(upto) FROM rollup_watermark").result_rows[0][0]
+    until = now - VISIBILITY_LAG if wait_for_visibility else now + timedelta(days=1)
+    queued = store.query(
+        "SELECT platform, toString(user_key), groupUniqArray(day) FROM rollup_queue "
+        "WHERE queued_at > {since:DateTime64(6, 'UTC')} AND queued_at <= {until:DateTime64(6, 'UTC')} "
+        "GROUP BY platform, user_key",
+        parameters={"since": since, "until": until.replace(tzinfo=None)}).result_rows
+    days: dict[str, list[date]] = {}
+    for platform, _, user_days in queued:
+        days.setdefault(platform, []).extend(user_days)
+    refresh_user_activity(store, (user_key for _, user_key, _ in queued))
+    for platform, platform_days in days.items():
+        for first, last in _day_ranges(platform_days):
+            refresh_daily_activity(store, {platform: (first, last)})
+    watermark = now - VISIBILITY_LAG
+    if watermark.replace(tzinfo=None) > since:
+        store.insert("rollup_watermark", [[watermark.replace(tzinfo=None)]], column_names=["upto"])
+    return len(queued)
