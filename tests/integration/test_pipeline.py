@@ -13,7 +13,7 @@ import pytest
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kafka import end_offsets, wait_until_drained
-from skillpulse.kpi import ActiveUsersParams, active_users_series
+from skillpulse.kpi import KpiParams, active_users_series
 from skillpulse.stack import Stack
 from tests.factories import platform_event
 
@@ -52,7 +52,7 @@ async def test_events_travel_the_whole_path_once_each(settings: Settings) -> Non
         assert stack.store is not None
         user_ids = stack.store.query("SELECT count() FROM events WHERE user_key LIKE '%user-%'").result_rows
         assert user_ids == [(0,)]
-        b2 = active_users_series(stack.store, ActiveUsersParams(start=date(2026, 3, 28), end=date(2026, 3, 28)))
+        b2 = active_users_series(stack.store, KpiParams(start=date(2026, 3, 28), end=date(2026, 3, 28)))
         assert b2 == [{"day": "2026-03-28", "active_users": 40}]
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from skillpulse.kpi import ActiveUsersParams, active_users_series
+from skillpulse.kpi import KpiParams, active_users_series
 from tests.factories import clear_store, login, store_records
 from tests.kpi.reference import active_users_reference
 
@@ -55,13 +55,13 @@ def test_edges_match_the_reference_every_day(store, window_days: int, min_logins
     _store(store, EDGE_LOGINS)
     params = {"start": date(2025, 12, 1), "end": date(2027, 4, 30), "window_days": window_days,
               "min_logins": min_logins, "platforms": platforms}
-    assert active_users_series(store, ActiveUsersParams(**params)) == _reference(EDGE_LOGINS, **params)
+    assert active_users_series(store, KpiParams(**params)) == _reference(EDGE_LOGINS, **params)
 
 
 def test_edge_values_by_hand(store) -> None:  # noqa: ANN001
     _store(store, EDGE_LOGINS)
     series = {row["day"]: row["active_users"]
-              for row in active_users_series(store, ActiveUsersParams(start=date(2026, 1, 1), end=date(2027, 3, 31)))}
+              for row in active_users_series(store, KpiParams(start=date(2026, 1, 1), end=date(2027, 3, 31)))}
     assert series["2026-01-09"] == 0
     assert series["2026-01-10"] == 1            # d: two logins the same day
     assert series["2026-03-10"] == 2            # d's last day (L+59) and a's only day
@@ -75,13 +75,13 @@ def test_edge_values_by_hand(store) -> None:  # noqa: ANN001
 
 
 def test_empty_range_and_no_data(store) -> None:  # noqa: ANN001
-    series = active_users_series(store, ActiveUsersParams(start=date(2026, 6, 1), end=date(2026, 6, 3)))
+    series = active_users_series(store, KpiParams(start=date(2026, 6, 1), end=date(2026, 6, 3)))
     assert series == [{"day": f"2026-06-0{d}", "active_users": 0} for d in (1, 2, 3)]
 
 
 def test_late_event_changes_past_days(store) -> None:  # noqa: ANN001
     _store(store, [("late-1", "skilltech.tools", "p", L)])
-    params = ActiveUsersParams(start=L.date(), end=L.date() + timedelta(days=5))
+    params = KpiParams(start=L.date(), end=L.date() + timedelta(days=5))
     assert {row["active_users"] for row in active_users_series(store, params)} == {0}
     _store(store, [("late-2", "skilltech.tools", "p", L + timedelta(days=2))])  # arrives later, happened earlier
     assert [row["active_users"] for row in active_users_series(store, params)] == [0, 0, 1, 1, 1, 1]
@@ -89,9 +89,9 @@ def test_late_event_changes_past_days(store) -> None:  # noqa: ANN001
 
 def test_invalid_parameters_are_refused() -> None:
     with pytest.raises(ValueError):
-        ActiveUsersParams(start=date(2026, 2, 1), end=date(2026, 1, 1))
+        KpiParams(start=date(2026, 2, 1), end=date(2026, 1, 1))
     with pytest.raises(ValueError):
-        ActiveUsersParams(start=date(2026, 1, 1), end=date(2026, 1, 1), window_days=0)
+        KpiParams(start=date(2026, 1, 1), end=date(2026, 1, 1), window_days=0)
 
 
 _logins = st.lists(
@@ -113,4 +113,4 @@ def test_property_sql_equals_reference(store, rows, window_days: int, min_logins
         _store(store, logins)
     params = {"start": date(2026, 2, 1), "end": date(2026, 7, 15), "window_days": window_days,
               "min_logins": min_logins, "platforms": ("skilltech.tools",)}
-    assert active_users_series(store, ActiveUsersParams(**params)) == _reference(logins, **params)
+    assert active_users_series(store, KpiParams(**params)) == _reference(logins, **params)

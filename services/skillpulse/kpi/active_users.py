@@ -12,39 +12,24 @@ from typing import Literal
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.kpi.params import KpiParams
-from skillpulse.kpi.rolling import runs_expr, series_sql
+from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, KpiParams
+from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr, series_sql
 
 # (window, threshold) kept per user in user_activity, by the column that holds them.
-FAST_COLUMNS = {("login", 60, 2): "b2", ("any", 7, 1): "wau", ("any", 30, 1): "mau"}
+FAST_COLUMNS = {("login", B2_WINDOW_DAYS, B2_MIN_LOGINS): "b2", ("any", 7, 1): "wau", ("any", 30, 1): "mau"}
 
 _FAST_SOURCE = "SELECT {column} AS runs FROM user_activity FINAL WHERE platform IN {{platforms:Array(String)}}"
 
 _ORGANISATION = "({organisation:String} = '' OR organisation_id = {organisation:String})"
 _RANGE = "day BETWEEN {start:Date} - ({window:UInt32} - 1) AND {end:Date}"
-_DAYS = {
-    # one entry per distinct login event, capped at the threshold (more never matters)
-    "login": f"""
-        SELECT arraySort(arrayFlatten(groupArray(arrayWithConstant(least(n, {{min_count:UInt32}}), day)))) AS days
-        FROM (SELECT platform, user_key, day, uniqExactMerge(logins) AS n FROM login_days
-              WHERE platform IN {{platforms:Array(String)}} AND {_RANGE} AND {_ORGANISATION}
-              GROUP BY platform, user_key, day)
-        GROUP BY platform, user_key""",
-    "any": f"""
-        SELECT arraySort(groupUniqArray(day)) AS days
-        FROM user_days
-        WHERE platform IN {{platforms:Array(String)}} AND {_RANGE} AND {_ORGANISATION}
-        GROUP BY platform, user_key""",
-}
+_WHERE = f"platform IN {{platforms:Array(String)}} AND {_RANGE} AND {_ORGANISATION}"
+_DAYS = {"login": login_days_sql(_WHERE, "{min_count:UInt32}"), "any": active_days_sql(_WHERE)}
 
 
 def _general_source(events: str) -> str:
     return f"""
         SELECT {runs_expr("days", "{window:UInt32}", "{min_count:UInt32}", "runs")}
         FROM ({_DAYS[events]}) WHERE length(days) >= {{min_count:UInt32}}"""
-
-
-ActiveUsersParams = RollingParams = KpiParams  # B2 vocabulary: window 60, at least 2 logins
 
 
 def rolling_series(

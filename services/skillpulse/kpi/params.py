@@ -10,14 +10,15 @@ from skillpulse.contract import PLATFORMS
 
 TIMEZONE = "Europe/Luxembourg"
 MAX_RANGE_DAYS = 3660
+B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
 
 
 class KpiParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     start: date
     end: date
-    window_days: int = Field(default=60, ge=1, le=3660)
-    min_logins: int = Field(default=2, ge=1, le=10_000)
+    window_days: int = Field(default=B2_WINDOW_DAYS, ge=1, le=3660)
+    min_logins: int = Field(default=B2_MIN_LOGINS, ge=1, le=10_000)
     platforms: tuple[str, ...] = Field(default=(PLATFORMS[0],), min_length=1)
     organisation: str | None = None
 

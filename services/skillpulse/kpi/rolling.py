@@ -48,3 +48,21 @@ FROM (SELECT toDate({{start:Date}} + number) AS day FROM numbers(toUInt64({{end:
 LEFT JOIN deltas ON deltas.day = calendar.day
 ORDER BY day
 """
+
+
+def login_days_sql(where: str, min_count: str) -> str:
+    """Per (platform, user_key), `days`: a day per distinct login, at most `min_count` of
+    them a day (more never change whether a threshold of `min_count` is met)."""
+    return f"""
+        SELECT platform, user_key,
+               arraySort(arrayFlatten(groupArray(arrayWithConstant(least(n, {min_count}), day)))) AS days
+        FROM (SELECT platform, user_key, day, uniqExactMerge(logins) AS n FROM login_days WHERE {where}
+              GROUP BY platform, user_key, day)
+        GROUP BY platform, user_key"""
+
+
+def active_days_sql(where: str) -> str:
+    """Per (platform, user_key), `days`: each day with any event, once."""
+    return f"""
+        SELECT platform, user_key, arraySort(groupUniqArray(day)) AS days
+        FROM user_days WHERE {where} GROUP BY platform, user_key"""

@@ -17,12 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.kpi.params import TIMEZONE
-from skillpulse.kpi.rolling import runs_expr
+from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE
+from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr
 
-B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
-
-_USERS = "{where}"
+_WHERE = "{where}"  # filled in by the functions below
 REFRESH_SQL = f"""
 INSERT INTO user_activity (platform, user_key, b2, wau, mau, first_day, version)
 SELECT platform, user_key, b2, wau, mau, active_days[1] AS first_day, now64(6) AS version
@@ -31,17 +29,9 @@ FROM (
         {runs_expr("login_days", str(B2_WINDOW_DAYS), str(B2_MIN_LOGINS), "b2")},
         {runs_expr("active_days", "7", "1", "wau")},
         {runs_expr("active_days", "30", "1", "mau")}
-    FROM (
-        SELECT platform, user_key, arraySort(groupUniqArray(day)) AS active_days
-        FROM user_days WHERE {_USERS} GROUP BY platform, user_key
-    ) AS active
-    LEFT JOIN (
-        SELECT platform, user_key, arraySort(arrayFlatten(groupArray(arrayWithConstant(least(n, {B2_MIN_LOGINS}), day))))
-               AS login_days
-        FROM (SELECT platform, user_key, day, uniqExactMerge(logins) AS n
-              FROM login_days WHERE {_USERS} GROUP BY platform, user_key, day)
-        GROUP BY platform, user_key
-    ) AS logins USING (platform, user_key)
+    FROM (SELECT platform, user_key, days AS active_days FROM ({active_days_sql(_WHERE)})) AS active
+    LEFT JOIN (SELECT platform, user_key, days AS login_days FROM ({login_days_sql(_WHERE, str(B2_MIN_LOGINS))}))
+        AS logins USING (platform, user_key)
 )
 """
 
@@ -49,22 +39,21 @@ FROM (
 def refresh_user_activity(store: Client, user_keys: Iterable[str] | None = None) -> None:
     """Recompute the runs of these users (all users when None)."""
     if user_keys is None:
-        store.command(REFRESH_SQL.replace(_USERS, "1"))
+        store.command(REFRESH_SQL.replace(_WHERE, "1"))
         return
     keys = sorted(set(user_keys))
     if keys:
-        store.command(REFRESH_SQL.replace(_USERS, "user_key IN {users:Array(FixedString(64))}"),
+        store.command(REFRESH_SQL.replace(_WHERE, "user_key IN {users:Array(FixedString(64))}"),
                       parameters={"users": keys})
 
 
-_DAYS = "{where}"
 DAILY_SQL = f"""
 INSERT INTO daily_activity (platform, day, organisation, users, logins, version)
 SELECT platform, toDate(occurred_at, '{TIMEZONE}') AS day,
        if(grouping(organisation_id) = 1, '*', organisation_id) AS organisation,
        uniqExact(user_key) AS users, uniqExactIf(event_id, type = 'login') AS logins, now64(6) AS version
 FROM events
-WHERE {_DAYS}
+WHERE {_WHERE}
 GROUP BY GROUPING SETS ((platform, day, organisation_id), (platform, day))
 """
 _DAY_RANGE = f"""platform = {{platform:String}}
@@ -75,10 +64,10 @@ _DAY_RANGE = f"""platform = {{platform:String}}
 def refresh_daily_activity(store: Client, days: dict[str, tuple[date, date]] | None = None) -> None:
     """Recount the days [first, last] of each platform ({platform: (first, last)}; all when None)."""
     if days is None:
-        store.command(DAILY_SQL.replace(_DAYS, "1"))
+        store.command(DAILY_SQL.replace(_WHERE, "1"))
         return
     for platform, (first, last) in days.items():
-        store.command(DAILY_SQL.replace(_DAYS, _DAY_RANGE),
+        store.command(DAILY_SQL.replace(_WHERE, _DAY_RANGE),
                       parameters={"platform": platform, "first": first, "last": last})
 
 
