@@ -56,13 +56,3 @@ def test_stored_events_queue_their_rollup_refresh(store) -> None:  # noqa: ANN00
 def test_day_ranges_group_contiguous_days() -> None:
     days = [date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 2)]
     assert _day_ranges(days) == [(date(2026, 3, 1), date(2026, 3, 3)), (date(2026, 3, 9), date(2026, 3, 9))]
-
-
-def test_a_backlog_is_refreshed_in_bounded_rounds(store, monkeypatch) -> None:  # noqa: ANN001
-    import skillpulse.store.rollups as rollups
-
-    monkeypatch.setattr(rollups, "ROUND_ROWS", 2)
-    for user in ("ana", "ben", "cai", "dan"):  # four inserts, two rows queued each
-        write_batch(store, _batch([login(user, "2026-03-01T10:00:00+01:00"), login(user, "2026-03-05T10:00:00+01:00")]))
-    assert refresh_pending(store, wait_for_visibility=False) == 4
-    assert store.query("SELECT count() FROM user_activity FINAL WHERE length(b2) = 1").result_rows == [(4,)]

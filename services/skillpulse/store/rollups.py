@@ -87,36 +87,6 @@ def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-# Queue rows taken per round: bounds the refresher's memory on a backlog (a round always
-# ends on a whole insert, whose rows share their `queued_at`).
-ROUND_ROWS = 200_000
-
-_QUEUED = """
-SELECT platform, toString(user_key), groupUniqArray(day) FROM rollup_queue
-WHERE queued_at > {since:DateTime64(6, 'UTC')} AND queued_at <= {until:DateTime64(6, 'UTC')}
-GROUP BY platform, user_key"""
-_ROUND_END = """
-SELECT queued_at FROM rollup_queue
-WHERE queued_at > {since:DateTime64(6, 'UTC')} AND queued_at <= {until:DateTime64(6, 'UTC')}
-ORDER BY queued_at LIMIT 1 OFFSET {rows:UInt64}"""
-
-
-def _refresh_round(store: Client, since: datetime, until: datetime) -> tuple[int, datetime | None]:
-    """Recompute what was queued in (since, until], cut to ROUND_ROWS; return (users, cut)."""
-    bounds = {"since": since, "until": until, "rows": ROUND_ROWS}
-    cut_rows = store.query(_ROUND_END, parameters=bounds).result_rows
-    cut = cut_rows[0][0] if cut_rows else None
-    queued = store.query(_QUEUED, parameters=bounds | {"until": cut or until}).result_rows
-    days: dict[str, list[date]] = {}
-    for platform, _, user_days in queued:
-        days.setdefault(platform, []).extend(user_days)
-    refresh_user_activity(store, (user_key for _, user_key, _ in queued))
-    for platform, platform_days in days.items():
-        for first, last in _day_ranges(platform_days):
-            refresh_daily_activity(store, {platform: (first, last)})
-    return len(queued), cut
-
-
 def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
     """Recompute the users and days queued since the watermark; return how many users.
 
@@ -124,18 +94,22 @@ def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
     caller that knows no insert is under way, e.g. right after a drain); the watermark
     never moves past the lag either way, so nothing can be skipped.
     """
-    now = datetime.now(UTC).replace(tzinfo=None)  # the store returns naive UTC
-    lagged = now - VISIBILITY_LAG
-    until = lagged if wait_for_visibility else now + timedelta(days=1)
+    now = datetime.now(UTC)
     since = store.query("SELECT max(upto) FROM rollup_watermark").result_rows[0][0]
-    users = 0
-    while True:
-        done, cut = _refresh_round(store, since, until)
-        users += done
-        watermark = min(cut or lagged, lagged)
-        if watermark > since:
-            store.insert("rollup_watermark", [[watermark]], column_names=["upto"])
-            since = watermark
-        if cut is None:
-            return users
-        since = max(since, cut)  # the next round starts after this one, whatever the watermark
+    until = now - VISIBILITY_LAG if wait_for_visibility else now + timedelta(days=1)
+    queued = store.query(
+        "SELECT platform, toString(user_key), groupUniqArray(day) FROM rollup_queue "
+        "WHERE queued_at > {since:DateTime64(6, 'UTC')} AND queued_at <= {until:DateTime64(6, 'UTC')} "
+        "GROUP BY platform, user_key",
+        parameters={"since": since, "until": until.replace(tzinfo=None)}).result_rows
+    days: dict[str, list[date]] = {}
+    for platform, _, user_days in queued:
+        days.setdefault(platform, []).extend(user_days)
+    refresh_user_activity(store, (user_key for _, user_key, _ in queued))
+    for platform, platform_days in days.items():
+        for first, last in _day_ranges(platform_days):
+            refresh_daily_activity(store, {platform: (first, last)})
+    watermark = now - VISIBILITY_LAG
+    if watermark.replace(tzinfo=None) > since:
+        store.insert("rollup_watermark", [[watermark.replace(tzinfo=None)]], column_names=["upto"])
+    return len(queued)
