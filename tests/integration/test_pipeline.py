@@ -12,7 +12,8 @@ import pytest
 
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.kafka import end_offsets, wait_until_drained
+from skillpulse.cli.session import Pipeline
+from skillpulse.kafka import end_offsets
 from skillpulse.kpi import KpiParams, active_users_series
 from skillpulse.stack import Stack
 from tests.factories import platform_event
@@ -26,10 +27,8 @@ async def _post(stack: Stack, events: object, key: str) -> httpx.Response:
 
 
 async def _wait_stored(stack: Stack, settings: Settings) -> None:
-    """Everything sent is stored, and the rollups have caught up (the CLI does the same)."""
-    await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, 60)
-    async with httpx.AsyncClient(base_url=stack.url) as client:
-        (await client.post("/v1/rollups/refresh")).raise_for_status()
+    """Everything sent is stored, and the rollups have caught up (as the CLI waits)."""
+    await Pipeline(stack.url, stack.bootstrap, settings, stack).wait_until_stored(timeout_s=60)
 
 
 def _stored_ids(stack: Stack) -> list[str]:

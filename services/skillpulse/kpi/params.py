@@ -13,6 +13,13 @@ MAX_RANGE_DAYS = 3660
 B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
 
 
+def local_days(first: str, last: str) -> str:
+    """SQL filter: raw events on the Luxembourg days [first, last] (SQL date expressions).
+    The UTC bounds, a day of margin each side, keep partition pruning; the local day decides."""
+    return f"""occurred_at >= toDateTime({first} - 1, 'UTC') AND occurred_at < toDateTime({last} + 2, 'UTC')
+  AND toDate(occurred_at, '{TIMEZONE}') BETWEEN {first} AND {last}"""
+
+
 class KpiParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     start: date

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from skillpulse.kpi.params import TIMEZONE
+from skillpulse.kpi.params import TIMEZONE, local_days
 
-# Raw events of [start, end] in local days; the UTC bounds (a day of margin) prune partitions.
+# Raw events of the platforms and organisation on the local days [start, end].
 IN_RANGE = f"""platform IN {{platforms:Array(String)}}
-  AND occurred_at >= toDateTime({{start:Date}} - 1, 'UTC') AND occurred_at < toDateTime({{end:Date}} + 2, 'UTC')
-  AND toDate(occurred_at, '{TIMEZONE}') BETWEEN {{start:Date}} AND {{end:Date}}
+  AND {local_days("{start:Date}", "{end:Date}")}
   AND ({{organisation:String}} = '' OR organisation_id = {{organisation:String}})"""
 
 # MA4: users with a training completed or passed in the period.

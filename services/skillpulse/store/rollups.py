@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE
+from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE, local_days
 from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr
 
 _WHERE = "{where}"  # filled in by the functions below
@@ -56,19 +56,16 @@ FROM events
 WHERE {_WHERE}
 GROUP BY GROUPING SETS ((platform, day, organisation_id), (platform, day))
 """
-_DAY_RANGE = f"""platform = {{platform:String}}
-  AND occurred_at >= toDateTime({{first:Date}} - 1, 'UTC') AND occurred_at < toDateTime({{last:Date}} + 2, 'UTC')
-  AND toDate(occurred_at, '{TIMEZONE}') BETWEEN {{first:Date}} AND {{last:Date}}"""
+_DAY_RANGE = f"platform = {{platform:String}} AND {local_days('{first:Date}', '{last:Date}')}"
 
 
-def refresh_daily_activity(store: Client, days: dict[str, tuple[date, date]] | None = None) -> None:
-    """Recount the days [first, last] of each platform ({platform: (first, last)}; all when None)."""
+def refresh_daily_activity(store: Client, days: tuple[str, date, date] | None = None) -> None:
+    """Recount one platform's days (platform, first, last), or every day when None."""
     if days is None:
         store.command(DAILY_SQL.replace(_WHERE, "1"))
         return
-    for platform, (first, last) in days.items():
-        store.command(DAILY_SQL.replace(_WHERE, _DAY_RANGE),
-                      parameters={"platform": platform, "first": first, "last": last})
+    platform, first, last = days
+    store.command(DAILY_SQL.replace(_WHERE, _DAY_RANGE), parameters={"platform": platform, "first": first, "last": last})
 
 
 # Rows become visible a moment after `queued_at` is stamped: the watermark stays this far
@@ -108,7 +105,7 @@ def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
     refresh_user_activity(store, (user_key for _, user_key, _ in queued))
     for platform, platform_days in days.items():
         for first, last in _day_ranges(platform_days):
-            refresh_daily_activity(store, {platform: (first, last)})
+            refresh_daily_activity(store, (platform, first, last))
     watermark = now - VISIBILITY_LAG
     if watermark.replace(tzinfo=None) > since:
         store.insert("rollup_watermark", [[watermark.replace(tzinfo=None)]], column_names=["upto"])
