@@ -1,0 +1,26 @@
+-- Pipeline health for the SRE dashboard, so it needs no metrics backend: counters and
+-- gauges the services write every second or per batch (OpenTelemetry exports the same
+-- figures when an OTLP endpoint is set). Freshness needs no row here: `events` has
+-- occurred_at, received_at and stored_at.
+--   service     metric          platform  reason   value
+--   collector   accepted        yes       -        events accepted (2xx) in the interval
+--   collector   rejected        yes       reason   events rejected in the interval (422 per event)
+--   collector   refused         yes       reason   events refused with 503 (overloaded, broker_unavailable)
+--   aggregator  stored          yes       -        events inserted by one batch
+--   aggregator  dead_lettered   -         reason   records dead-lettered by one batch
+--   aggregator  batch_rows      -         -        records in one batch
+--   aggregator  insert_ms       -         -        milliseconds to store one batch
+--   aggregator  consumer_lag    -         -        records on the topic not yet committed by the group
+CREATE TABLE IF NOT EXISTS pipeline_stats
+(
+    at       DateTime64(3, 'UTC'),
+    service  LowCardinality(String),
+    metric   LowCardinality(String),
+    platform LowCardinality(String),
+    reason   LowCardinality(String),
+    value    Float64
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY (service, metric, at)
+TTL toDateTime(at) + INTERVAL 90 DAY;
