@@ -30,6 +30,7 @@ class KafkaSettings(BaseSettings):
     bootstrap: str | None = None
     topic: str = "skillpulse.events.v1"
     dlq_topic: str = "skillpulse.events.dlq"
+    stats_topic: str = "skillpulse.pipeline.stats"  # the collectors' counts, for `pipeline_stats`
     partitions: int = Field(default=6, ge=1)
     embedded_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
 

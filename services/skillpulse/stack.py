@@ -13,9 +13,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from clickhouse_connect.driver.client import Client
@@ -23,16 +25,20 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
 from skillpulse.aggregator import create_aggregator
+from skillpulse.board import create_board_router
 from skillpulse.collector import create_collector_router
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import Settings
 from skillpulse.credentials import api_key_hashes, pseudonym_secret
 from skillpulse.dead_letters import create_dead_letter_router
+from skillpulse.health import AggregatorStats, CollectorStats, create_health_router
+from skillpulse.health.samplers import publish_collector_stats_forever, sample_consumer_lag_forever
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.store import apply_migrations, open_store
 from skillpulse.store.rollups import refresh_pending
+from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
 logger = logging.getLogger("skillpulse.stack")
 
@@ -97,6 +103,7 @@ class Stack:
     bootstrap: str = ""
     url: str = ""
     store: Client | None = None
+    telemetry: TelemetryFactory = telemetry_from_env  # service name → its tracer and meter
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     @property
@@ -127,7 +134,7 @@ class Stack:
             self.bootstrap = await asyncio.to_thread(kafka.start)
             self._exit.callback(kafka.stop)
         await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
-                                             settings.kafka.dlq_topic: 1})
+                                             settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1})
 
         app = FastAPI(title="Skilltech Pulse")
         app.add_api_route("/healthz", _healthz)
@@ -137,24 +144,39 @@ class Stack:
             await asyncio.to_thread(apply_migrations, writer)
             self.store = await asyncio.to_thread(open_store, settings)  # readers get their own handle
             self._exit.callback(self.store.close)
-            aggregator = create_aggregator(settings, writer, self.bootstrap)
+            telemetry = self.telemetry("aggregator")
+            self._exit.callback(telemetry.shutdown)
+            stats = AggregatorStats(telemetry.meter)
+            aggregator = create_aggregator(settings, writer, self.bootstrap, telemetry, stats)
             await aggregator.start()
             self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
             app.include_router(create_kpi_router(self.store))
+            app.include_router(create_health_router(self.store))
+            app.include_router(create_board_router())
             app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
             refresher = await asyncio.to_thread(open_store, settings)
             self._exit.callback(refresher.close)
             app.include_router(create_rollup_router(refresher))
-            task = asyncio.create_task(_refresh_forever(refresher, settings.aggregator.refresh_interval_s))
-            self._exit.push_async_callback(_cancel, task)
+            self._background(_refresh_forever(refresher, settings.aggregator.refresh_interval_s))
+            self._background(sample_consumer_lag_forever(refresher, stats, self.bootstrap, settings.kafka.topic,
+                                                         settings.aggregator.group_id))
         if "collector" in self.roles:
-            producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"))
+            telemetry = self.telemetry("collector")
+            self._exit.callback(telemetry.shutdown)
+            producer = KafkaBroker(self.bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"),
+                                   middlewares=telemetry.kafka_middlewares())
             await producer.connect()
             self._exit.push_async_callback(producer.stop)
+            counts = CollectorStats(telemetry.meter)
             app.include_router(create_collector_router(
                 settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
-                RecordPublisher(producer, settings.kafka.topic)))
+                RecordPublisher(producer, settings.kafka.topic), counts, telemetry.tracer))
+            self._background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic))
         await self._serve(app)
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` until the stack stops (cancelled before what it uses is closed)."""
+        self._exit.push_async_callback(_cancel, asyncio.create_task(work))
 
     async def _serve(self, app: FastAPI) -> None:
         config = uvicorn.Config(app, host=self.settings.collector.host, port=self.settings.collector.port,

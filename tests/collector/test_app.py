@@ -13,7 +13,9 @@ from skillpulse.collector import create_collector_router
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
+from skillpulse.health.stats import CollectorStats
 from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.telemetry import DISABLED
 from tests.factories import platform_event
 
 KEY = "sp_tools_test-key"
@@ -21,7 +23,12 @@ TOPIC = "skillpulse.events.v1"
 
 
 @pytest.fixture
-async def harness() -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
+def stats() -> CollectorStats:
+    return CollectorStats(DISABLED.meter)
+
+
+@pytest.fixture
+async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
     broker = KafkaBroker()
     published: list[bytes] = []
 
@@ -32,7 +39,7 @@ async def harness() -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
     app = FastAPI()
     app.include_router(create_collector_router(
         CollectorSettings(max_body_bytes=64 * 1024, max_events=50),
-        {hash_api_key(KEY): "skilltech.tools"}, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC)))
+        {hash_api_key(KEY): "skilltech.tools"}, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
     async with TestKafkaBroker(broker):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             yield client, published
@@ -99,15 +106,32 @@ async def test_ready_when_the_broker_answers(harness) -> None:  # noqa: ANN001
     assert response.status_code == 200 and response.json() == {"status": "ready"}
 
 
-async def test_overload_is_503_with_retry_after_and_publishes_nothing() -> None:
+async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: CollectorStats) -> None:
     broker = KafkaBroker()
     app = FastAPI()
     app.include_router(create_collector_router(
         CollectorSettings(max_in_flight_events=2), {hash_api_key(KEY): "skilltech.tools"},
-        Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC)))
+        Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
     async with TestKafkaBroker(broker):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
             small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert small.status_code == 202
+    assert sorted(stats.drain()) == [["accepted", "skilltech.tools", "", 2],
+                                     ["refused", "skilltech.tools", "overloaded", 3]]
+
+
+async def test_rejections_are_counted_per_platform_and_reason(harness, stats: CollectorStats) -> None:  # noqa: ANN001
+    client, _ = harness
+    await client.post("/v1/events", json=[platform_event(), {"type": "login"}, platform_event(user_id="")],
+                      headers=AUTH)
+    await client.post("/v1/events", content=b"{oops", headers=AUTH)
+    await client.post("/v1/events", json=platform_event(), headers={"Authorization": "Bearer wrong"})
+    counts = {(outcome, platform, reason): n for outcome, platform, reason, n in stats.drain()}
+    assert counts == {("accepted", "skilltech.tools", ""): 1,
+                      ("rejected", "skilltech.tools", "missing"): 1,
+                      ("rejected", "skilltech.tools", "string_too_short"): 1,
+                      ("rejected", "skilltech.tools", "invalid_json"): 1,
+                      ("rejected", "", "invalid_api_key"): 1}
+    assert stats.drain() == []  # drained: the next second starts from zero

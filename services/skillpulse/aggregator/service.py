@@ -9,22 +9,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 
 from clickhouse_connect.driver.client import Client
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from skillpulse.aggregator.batch import build_batch
+from skillpulse.aggregator.batch import EVENT_COLUMNS, Batch, build_batch
 from skillpulse.aggregator.writer import write_batch
 from skillpulse.config import Settings
+from skillpulse.health.stats import STATS_COLUMNS, AggregatorStats, parse_stats_record
+from skillpulse.telemetry import DISABLED, Telemetry
 
 logger = logging.getLogger("skillpulse.aggregator")
+_PLATFORM, _RECEIVED_AT = EVENT_COLUMNS.index("platform"), EVENT_COLUMNS.index("received_at")
 
 
-def create_aggregator(settings: Settings, store: Client, bootstrap: str) -> KafkaBroker:
+def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: bool, telemetry: Telemetry) -> None:
+    """Insert the batch, then its figures (blocking: runs in a worker thread)."""
+    started = time.perf_counter()
+    with telemetry.tracer.start_as_current_span("clickhouse insert events") as span:
+        inserted = write_batch(store, batch, deduplicate=deduplicate)
+        span.set_attributes({"db.system": "clickhouse", "skillpulse.events.inserted": len(inserted)})
+    insert_ms = (time.perf_counter() - started) * 1000
+    rows = stats.batch(len(batch.events) + len(batch.rejected), Counter(row[_PLATFORM] for row in inserted),
+                       Counter(dead[1] for dead in batch.rejected), insert_ms,
+                       [row[_RECEIVED_AT] for row in inserted] if telemetry.enabled else [])
+    store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
+
+
+def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemetry: Telemetry = DISABLED,
+                      stats: AggregatorStats | None = None) -> KafkaBroker:
     kafka, options = settings.kafka, settings.aggregator
-    broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0)
+    stats = stats or AggregatorStats(telemetry.meter)
+    broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0,
+                         middlewares=telemetry.kafka_middlewares())
 
     @broker.subscriber(
         kafka.topic,
@@ -43,7 +64,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str) -> Kafk
         try:
             for dead in batch.rejected:
                 await broker.publish(dead[-1].encode(), kafka.dlq_topic, headers={"reason": dead[1]})
-            await asyncio.to_thread(write_batch, store, batch, deduplicate=options.deduplicate)
+            await asyncio.to_thread(_store, store, batch, stats, options.deduplicate, telemetry)
         except Exception:
             logger.exception("batch of %d records not stored; it will be retried", len(records))
             await asyncio.sleep(options.retry_backoff_s)  # don't spin while the store is down
@@ -51,5 +72,20 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str) -> Kafk
         if batch.rejected:
             logger.warning("%d records dead-lettered (reasons: %s)", len(batch.rejected),
                            sorted({dead[1] for dead in batch.rejected}))
+
+    # A group of its own: joining the events group would rebalance the events consumers.
+    @broker.subscriber(kafka.stats_topic, group_id=f"{options.group_id}.stats", batch=True, auto_offset_reset="earliest",
+                       ack_policy=AckPolicy.NACK_ON_ERROR, batch_timeout_ms=1000)
+    async def store_collector_stats(message: KafkaMessage) -> None:
+        """The collectors' per-second counts → `pipeline_stats` (they hold no store)."""
+        records = message.raw_message
+        rows = []
+        for record in records if isinstance(records, tuple) else (records,):
+            try:
+                rows += parse_stats_record(record.value or b"")
+            except ValueError as exc:
+                logger.warning("stats record %s[%d]@%d skipped: %s", record.topic, record.partition, record.offset, exc)
+        if rows:
+            await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
 
     return broker

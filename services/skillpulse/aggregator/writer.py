@@ -42,14 +42,13 @@ def new_rows(store: Client, rows: list[list[Any]]) -> list[list[Any]]:
     return fresh
 
 
-def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> int:
-    """Store a batch (blocking: run it in a worker thread); return the events inserted."""
-    inserted = 0
+def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> list[list[Any]]:
+    """Store a batch (blocking: run it in a worker thread); return the event rows inserted."""
+    rows: list[list[Any]] = []
     if batch.events:
         rows = new_rows(store, batch.events) if deduplicate else batch.events
         if rows:
             store.insert("events", to_columns(rows), column_names=EVENT_COLUMNS, column_oriented=True)
-            inserted = len(rows)
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
-    return inserted
+    return rows

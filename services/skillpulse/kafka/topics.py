@@ -44,6 +44,17 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
+async def consumer_lag(consumer: AIOKafkaConsumer, topic: str) -> int:
+    """Records on `topic` not yet committed by the consumer's group (`consumer` has the
+    group_id and is not subscribed, so it never joins the group)."""
+    await consumer.topics()  # refreshes metadata: partitions may have been added
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    lag = 0
+    for tp, end in (await consumer.end_offsets(partitions)).items():
+        lag += max(0, end - (await consumer.committed(tp) or 0))
+    return lag
+
+
 async def wait_until_consumed(
     bootstrap: str, topic: str, group_id: str, targets: dict[int, int], timeout_s: float = 120.0
 ) -> float:

@@ -141,4 +141,8 @@ def live_events(population: Population, seed: int) -> Iterator[tuple[str, dict[s
     rng = random.Random(seed + 2)
     while True:
         user = rng.choice(population.users)
-        yield from ((user.platform, event) for event in _session(rng, user, datetime.now(LUXEMBOURG), None))
+        now = datetime.now(LUXEMBOURG)
+        for event in _session(rng, user, now, None):
+            # Live platforms send each event as it happens: none is stamped in the future.
+            event["occurred_at"] = now.isoformat(timespec="milliseconds")
+            yield user.platform, event

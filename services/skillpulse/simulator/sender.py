@@ -29,7 +29,8 @@ class SendReport:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
-async def _post(client: httpx.AsyncClient, key: str, batch: list[dict[str, Any]], report: SendReport) -> None:
+async def post_batch(client: httpx.AsyncClient, key: str, batch: list[dict[str, Any]], report: SendReport) -> None:
+    """POST one batch; on 503 or a broken connection, resend it (same event ids) with backoff."""
     for attempt in range(8):
         try:
             response = await client.post("/v1/events", json=batch, headers={"Authorization": f"Bearer {key}"})
@@ -66,7 +67,7 @@ async def send_events(
 
     async def flush(platform: str, batch: list[dict[str, Any]]) -> None:
         try:
-            await _post(client, keys[platform], batch, report)
+            await post_batch(client, keys[platform], batch, report)
         finally:
             slots.release()
 

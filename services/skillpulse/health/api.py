@@ -1,0 +1,23 @@
+"""`GET /v1/health/pipeline`: the pipeline's health over the last minutes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from clickhouse_connect.driver.client import Client
+from fastapi import APIRouter, Query
+
+from skillpulse.health.snapshot import pipeline_health
+
+
+def create_health_router(store: Client) -> APIRouter:
+    router = APIRouter(prefix="/v1/health")
+
+    @router.get("/pipeline")
+    async def pipeline(minutes: Annotated[float, Query(gt=0, le=7 * 24 * 60)] = 5.0) -> dict[str, Any]:
+        """Events per second accepted/rejected/stored, rejections by reason, freshness
+        p50/p95/p99, batch sizes, insert latency and consumer lag."""
+        return await asyncio.to_thread(pipeline_health, store, minutes)
+
+    return router

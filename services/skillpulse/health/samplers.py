@@ -1,0 +1,53 @@
+"""The stack's periodic health work: the collector's counts out to the stats topic, and
+the consumer group's lag into `pipeline_stats`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer
+from clickhouse_connect.driver.client import Client
+from faststream.kafka import KafkaBroker
+
+from skillpulse.health.stats import STATS_COLUMNS, AggregatorStats, CollectorStats, stats_record
+from skillpulse.kafka.topics import consumer_lag
+
+logger = logging.getLogger("skillpulse.health")
+
+
+async def publish_collector_stats(stats: CollectorStats, producer: KafkaBroker, topic: str) -> None:
+    samples = stats.drain()
+    if not samples:
+        return
+    try:
+        await producer.publish(stats_record("collector", samples), topic)
+    except Exception as exc:  # the broker is down: keep the counts for the next round
+        stats.restore(samples)
+        logger.debug("collector stats not published: %s", exc)
+
+
+async def publish_collector_stats_forever(stats: CollectorStats, producer: KafkaBroker, topic: str,
+                                          interval_s: float = 1.0) -> None:
+    try:
+        while True:
+            await asyncio.sleep(interval_s)
+            await publish_collector_stats(stats, producer, topic)
+    finally:
+        await publish_collector_stats(stats, producer, topic)  # the last second's counts too
+
+
+async def sample_consumer_lag_forever(store: Client, stats: AggregatorStats, bootstrap: str, topic: str,
+                                      group_id: str, interval_s: float = 5.0) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        while True:
+            try:
+                rows = stats.consumer_lag(await consumer_lag(consumer, topic))
+                await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
+            except Exception as exc:
+                logger.warning("consumer lag not sampled: %s", exc)
+            await asyncio.sleep(interval_s)
+    finally:
+        await consumer.stop()

@@ -1,0 +1,106 @@
+"""What the services count about themselves, recorded twice: as OpenTelemetry metrics
+(exported when an OTLP endpoint is set) and as rows of `pipeline_stats` (so the SRE
+dashboard and the KPI board need no metrics backend). Metric names: 0007_pipeline_stats.sql."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import metrics
+
+STATS_COLUMNS = ("at", "service", "metric", "platform", "reason", "value")
+FRESHNESS_SAMPLE = 1000  # events per batch whose freshness goes to the OTel histogram
+
+
+def stats_rows(service: str, samples: list[tuple[str, str, str, float]], at: datetime | None = None) -> list[list[Any]]:
+    when = at or datetime.now(UTC)
+    return [[when, service, metric, platform, reason, float(value)] for metric, platform, reason, value in samples]
+
+
+class CollectorStats:
+    """Events accepted, rejected (per event, 422 reasons) and refused (503) by platform and
+    reason. The stack publishes the totals every second to the stats topic; the aggregator
+    stores them (the collector holds no store in production)."""
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self._events = meter.create_counter(
+            "skillpulse.collector.events", unit="{event}",
+            description="events by outcome (accepted, rejected, refused), platform and reason")
+        self._pending: Counter[tuple[str, str, str]] = Counter()
+
+    def count(self, outcome: str, platform: str, reason: str = "", events: int = 1) -> None:
+        if events:
+            self._events.add(events, {"outcome": outcome, "platform": platform, "reason": reason})
+            self._pending[(outcome, platform, reason)] += events
+
+    def drain(self) -> list[list[Any]]:
+        """The totals since the last call: [[outcome, platform, reason, events], ...]."""
+        samples = [[outcome, platform, reason, total] for (outcome, platform, reason), total in self._pending.items()]
+        self._pending.clear()
+        return samples
+
+    def restore(self, samples: list[list[Any]]) -> None:
+        """Put back totals that could not be published (they go out with the next ones)."""
+        for outcome, platform, reason, total in samples:
+            self._pending[(outcome, platform, reason)] += total
+
+
+def stats_record(service: str, samples: list[list[Any]]) -> bytes:
+    return json.dumps({"service": service, "at": datetime.now(UTC).isoformat(), "samples": samples}).encode()
+
+
+def parse_stats_record(value: bytes) -> list[list[Any]]:
+    """A stats record from the topic → `pipeline_stats` rows; ValueError if malformed."""
+    try:
+        record = json.loads(value)
+        at = datetime.fromisoformat(record["at"])
+        samples = [(str(m), str(p), str(r), float(v)) for m, p, r, v in record["samples"]]
+        return stats_rows(str(record["service"]), samples, at)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ValueError(f"malformed stats record: {type(exc).__name__}: {exc}") from None
+
+
+class AggregatorStats:
+    """Batch size, insert latency, events stored and dead-lettered, freshness and the
+    consumer group's lag."""
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self._batch_size = meter.create_histogram("skillpulse.aggregator.batch.size", unit="{record}",
+                                                  description="records per consumed batch")
+        self._insert = meter.create_histogram("skillpulse.aggregator.insert.duration", unit="ms",
+                                              description="time to store one batch")
+        self._events = meter.create_counter("skillpulse.aggregator.events", unit="{event}",
+                                            description="events stored or dead-lettered")
+        self._freshness = meter.create_histogram("skillpulse.freshness", unit="s",
+                                                 description="received by the collector → stored (sampled per batch)")
+        self._lag: float | None = None
+        meter.create_observable_gauge("skillpulse.aggregator.consumer_lag", [self._observe_lag], unit="{record}",
+                                      description="records on the topic not yet committed by the group")
+
+    def _observe_lag(self, _options: metrics.CallbackOptions) -> list[metrics.Observation]:
+        return [] if self._lag is None else [metrics.Observation(self._lag)]
+
+    def batch(self, records: int, stored: Counter[str], dead: Counter[str], insert_ms: float,
+              received_at: list[datetime]) -> list[list[Any]]:
+        """Record one stored batch; return its `pipeline_stats` rows."""
+        now = datetime.now(UTC)
+        self._batch_size.record(records)
+        self._insert.record(insert_ms)
+        for platform, events in stored.items():
+            self._events.add(events, {"outcome": "stored", "platform": platform})
+        for reason, events in dead.items():
+            self._events.add(events, {"outcome": "dead_lettered", "reason": reason})
+        step = max(1, len(received_at) // FRESHNESS_SAMPLE)
+        for received in received_at[::step]:
+            self._freshness.record((now - received).total_seconds(), {"from": "received"})
+        samples = [("batch_rows", "", "", records), ("insert_ms", "", "", insert_ms)]
+        samples += [("stored", platform, "", events) for platform, events in stored.items()]
+        samples += [("dead_lettered", "", reason, events) for reason, events in dead.items()]
+        return stats_rows("aggregator", samples, now)
+
+    def consumer_lag(self, lag: int) -> list[list[Any]]:
+        self._lag = float(lag)
+        return stats_rows("aggregator", [("consumer_lag", "", "", lag)])

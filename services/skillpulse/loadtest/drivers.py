@@ -1,0 +1,98 @@
+"""Send load at a steady rate for a duration, and keep a ledger of what was acknowledged.
+
+Open loop: a batch leaves every `batch / rate` seconds whether or not earlier ones were
+answered (up to `concurrency` in flight), so a slow pipeline shows up as a lower
+accepted rate and retries, not as a politely slower sender."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from skillpulse.loadtest.workload import KafkaRecords, http_events
+from skillpulse.simulator.sender import SendReport, post_batch
+
+
+@dataclass
+class Ledger:
+    sent: int = 0
+    acknowledged: set[str] = field(default_factory=set)  # event ids the pipeline took responsibility for
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    seconds: float = 0.0
+    timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, acknowledged)
+
+
+async def _paced(rate: float, duration_s: float, batch: int, concurrency: int, ledger: Ledger,
+                 send: Any) -> None:
+    slots, tasks = asyncio.Semaphore(concurrency), []
+    started = time.perf_counter()
+    interval = batch / rate
+
+    async def one(size: int) -> None:
+        try:
+            await send(size)
+        finally:
+            slots.release()
+            ledger.timeline.append((time.perf_counter() - started, len(ledger.acknowledged)))
+
+    tick = 0
+    while (elapsed := time.perf_counter() - started) < duration_s:
+        await asyncio.sleep(max(0.0, tick * interval - elapsed))
+        await slots.acquire()
+        tasks.append(asyncio.create_task(one(batch)))
+        tick += 1
+    await asyncio.gather(*tasks)
+    ledger.seconds = time.perf_counter() - started
+
+
+async def drive_http(url: str, keys: dict[str, str], rate: float, duration_s: float, *, batch: int = 500,
+                     concurrency: int = 8) -> Ledger:
+    """POST batches of the simulator's live events, one platform per batch, with its key."""
+    ledger, source = Ledger(), http_events()
+    async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
+        async def send(size: int) -> None:
+            pairs = list(islice(source, size))
+            by_platform: dict[str, list[dict[str, Any]]] = {}
+            for platform, event in pairs:
+                by_platform.setdefault(platform, []).append(event)
+            for platform, events in by_platform.items():
+                report = SendReport()
+                await post_batch(client, keys[platform], events, report)
+                ledger.sent += len(events)
+                ledger.acknowledged |= report.accepted_ids
+                ledger.rejected += report.rejected
+                ledger.reasons += report.reasons
+                ledger.retries += report.retries
+
+        await _paced(rate, duration_s, batch, concurrency, ledger, send)
+    return ledger
+
+
+async def drive_kafka(bootstrap: str, topic: str, rate: float, duration_s: float, *, batch: int = 5_000,
+                      concurrency: int = 4) -> Ledger:
+    """Write records straight to the topic (acks=all), keyed by user like the collector."""
+    ledger, records = Ledger(), KafkaRecords()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20,
+                                max_request_size=8 << 20)
+    await producer.start()
+    try:
+        async def send(size: int) -> None:
+            triples = records.take(size)
+            ledger.sent += size
+            futures = [await producer.send(topic, value, key=key) for key, value, _ in triples]
+            await asyncio.gather(*futures)
+            ledger.acknowledged.update(event_id for _, _, event_id in triples)
+
+        await _paced(rate, duration_s, batch, concurrency, ledger, send)
+    finally:
+        await producer.stop()
+    return ledger

@@ -1,0 +1,101 @@
+"""What is sampled while the load runs: the consumer group's progress and lag (from Kafka
+itself), and the CPU and memory of each process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import psutil
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+@dataclass
+class LagSample:
+    t: float
+    committed: int  # records the group has stored and committed, all partitions
+    lag: int
+
+
+@dataclass
+class KafkaProbe:
+    """Every `interval_s`: end offsets and the group's committed offsets."""
+
+    bootstrap: str
+    topic: str
+    group_id: str
+    interval_s: float = 0.5
+    samples: list[LagSample] = field(default_factory=list)
+
+    async def run(self, started: float, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group_id,
+                                    enable_auto_commit=False)
+        await consumer.start()  # never subscribes: it reads commits without joining the group
+        try:
+            await consumer.topics()
+            partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
+            base = {tp: await consumer.committed(tp) or 0 for tp in partitions}
+            while not stop.is_set():
+                ends = await consumer.end_offsets(partitions)
+                committed = {tp: await consumer.committed(tp) or 0 for tp in partitions}
+                self.samples.append(LagSample(time.perf_counter() - started,
+                                              sum(committed[tp] - base[tp] for tp in partitions),
+                                              sum(max(0, ends[tp] - committed[tp]) for tp in partitions)))
+                try:
+                    await asyncio.wait_for(stop.wait(), self.interval_s)
+                except TimeoutError:
+                    pass
+        finally:
+            await consumer.stop()
+
+
+@dataclass
+class ProcessProbe:
+    """CPU seconds and peak RSS of named processes (the sampler's own process included)."""
+
+    pids: dict[str, int]
+    interval_s: float = 0.5
+    peak_rss: dict[str, int] = field(default_factory=dict)
+    cpu_start: dict[str, float] = field(default_factory=dict)
+    cpu_end: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _high_water_rss(process: psutil.Process) -> int:
+        """The kernel's peak RSS (VmHWM) where there is one: sampling can miss a spike."""
+        try:
+            with open(f"/proc/{process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return int(process.memory_info().rss)
+
+    def _cpu(self, process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        processes = {name: psutil.Process(pid) for name, pid in self.pids.items()}
+        self.cpu_start = {name: self._cpu(p) for name, p in processes.items()}
+        while True:
+            for name, process in processes.items():
+                try:
+                    self.peak_rss[name] = max(self.peak_rss.get(name, 0), self._high_water_rss(process))
+                    self.cpu_end[name] = self._cpu(process)
+                except psutil.Error:
+                    pass  # it exited; keep what was measured
+            if stop.is_set():
+                return
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval_s)
+            except TimeoutError:
+                pass
+
+    def figures(self, seconds: float) -> dict[str, dict[str, float]]:
+        return {name: {"cpu_s": round(self.cpu_end.get(name, 0.0) - self.cpu_start.get(name, 0.0), 1),
+                       "cpu_cores_avg": round((self.cpu_end.get(name, 0.0) - self.cpu_start.get(name, 0.0))
+                                              / max(seconds, 1e-9), 2),
+                       "peak_rss_mb": round(self.peak_rss.get(name, 0) / 2**20)}
+                for name in self.pids}

@@ -1,0 +1,56 @@
+"""After the run: what the store holds, compared by event_id with what was acknowledged,
+freshness from the stored timestamps, and the raw-insert baseline on the same rows."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.aggregator.batch import EVENT_COLUMNS
+
+BASELINE_ROWS = 500_000  # enough for a stable rate, small enough to hold in memory
+_SINCE = "received_at >= {since:DateTime64(3)}"
+
+
+def ledger_check(store: Client, acknowledged: set[str], since: datetime) -> dict[str, int]:
+    """lost = acknowledged and not stored; duplicated = stored more than once; unexpected =
+    stored but never acknowledged (e.g. a request that timed out on our side)."""
+    rows = store.query(f"SELECT toString(event_id), count() FROM events WHERE {_SINCE} GROUP BY event_id",
+                       parameters={"since": since}).result_rows
+    stored = {event_id: copies for event_id, copies in rows}
+    return {"acknowledged": len(acknowledged), "stored": len(stored),
+            "lost": len(acknowledged - stored.keys()), "duplicated": sum(1 for c in stored.values() if c > 1),
+            "unexpected": len(stored.keys() - acknowledged)}
+
+
+def freshness(store: Client, since: datetime) -> dict[str, dict[str, float]]:
+    """Seconds from occurred and from received to stored: p50, p95, p99, max."""
+    received, occurred = store.query(
+        f"""SELECT quantilesExact(0.5, 0.95, 0.99, 1)(dateDiff('millisecond', received_at, stored_at) / 1000),
+                   quantilesExact(0.5, 0.95, 0.99, 1)(dateDiff('millisecond', occurred_at, stored_at) / 1000)
+            FROM events WHERE {_SINCE}""", parameters={"since": since}).result_rows[0]
+    names = ("p50", "p95", "p99", "max")
+    return {"received_to_stored_s": dict(zip(names, (round(v, 3) for v in received), strict=True)),
+            "occurred_to_stored_s": dict(zip(names, (round(v, 3) for v in occurred), strict=True))}
+
+
+def raw_insert_baseline(store: Client, since: datetime, batch_rows: int = 50_000) -> dict[str, Any]:
+    """clickhouse-connect's columnar insert of the run's rows into a copy of `events` with no
+    views attached: the most the store takes from Python, measured on the same machine."""
+    columns = store.query(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE {_SINCE} LIMIT {BASELINE_ROWS}",
+                          parameters={"since": since}).result_columns
+    rows = len(columns[0]) if columns else 0
+    store.command("DROP TABLE IF EXISTS loadtest_raw_baseline")
+    store.command("CREATE TABLE loadtest_raw_baseline AS events")
+    try:
+        started = time.perf_counter()
+        for start in range(0, rows, batch_rows):
+            store.insert("loadtest_raw_baseline", [list(c[start:start + batch_rows]) for c in columns],
+                         column_names=EVENT_COLUMNS, column_oriented=True)
+        seconds = time.perf_counter() - started
+    finally:
+        store.command("DROP TABLE IF EXISTS loadtest_raw_baseline")
+    return {"rows": rows, "seconds": round(seconds, 3), "events_per_s": round(rows / seconds) if rows else 0}
