@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from skillpulse.credentials import hash_api_key
+from skillpulse.loadtest.readback import compare_ledger
 
 API_KEY = "sp_tools_fault-test-key"
 _READ_STORE = """
@@ -43,6 +44,7 @@ class Deployment:
     root: Path
     bootstrap: str
     deduplicate: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
     unique: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     collector_port: int = field(default_factory=_free_port)
     aggregator: subprocess.Popen[bytes] | None = None
@@ -70,7 +72,7 @@ class Deployment:
             "SKILLPULSE_CLICKHOUSE_PATH": str(self.store_path),
             "SKILLPULSE_PSEUDONYM_KEY": "f" * 64,
             "SKILLPULSE_COLLECTOR_API_KEY_HASHES": json.dumps({"skilltech.tools": hash_api_key(API_KEY)}),
-        }
+        } | self.extra_env
 
     def _start(self, role: str, port: int) -> subprocess.Popen[bytes]:
         log = open(self.root / f"{role}.log", "ab")  # noqa: SIM115  (the process keeps it)
@@ -128,10 +130,7 @@ class Ledger:
     retries: int = 0
 
     def compare(self, stored: dict[str, int]) -> dict[str, int]:
-        return {"acknowledged": len(self.acknowledged), "stored": len(stored),
-                "lost": len(self.acknowledged - stored.keys()),
-                "duplicated": sum(1 for count in stored.values() if count > 1),
-                "unexpected": len(stored.keys() - self.acknowledged)}
+        return compare_ledger(self.acknowledged, stored)
 
 
 def post_events(port: int, events: list[dict[str, object]], ledger: Ledger) -> None:

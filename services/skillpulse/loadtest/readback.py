@@ -15,15 +15,18 @@ BASELINE_ROWS = 500_000  # enough for a stable rate, small enough to hold in mem
 _SINCE = "received_at >= {since:DateTime64(3)}"
 
 
-def ledger_check(store: Client, acknowledged: set[str], since: datetime) -> dict[str, int]:
+def compare_ledger(acknowledged: set[str], stored: dict[str, int]) -> dict[str, int]:
     """lost = acknowledged and not stored; duplicated = stored more than once; unexpected =
-    stored but never acknowledged (e.g. a request that timed out on our side)."""
-    rows = store.query(f"SELECT toString(event_id), count() FROM events WHERE {_SINCE} GROUP BY event_id",
-                       parameters={"since": since}).result_rows
-    stored = {event_id: copies for event_id, copies in rows}
+    stored but never acknowledged (e.g. a request that timed out on the client's side)."""
     return {"acknowledged": len(acknowledged), "stored": len(stored),
             "lost": len(acknowledged - stored.keys()), "duplicated": sum(1 for c in stored.values() if c > 1),
             "unexpected": len(stored.keys() - acknowledged)}
+
+
+def ledger_check(store: Client, acknowledged: set[str], since: datetime) -> dict[str, int]:
+    rows = store.query(f"SELECT toString(event_id), count() FROM events WHERE {_SINCE} GROUP BY event_id",
+                       parameters={"since": since}).result_rows
+    return compare_ledger(acknowledged, dict(rows))
 
 
 def freshness(store: Client, since: datetime) -> dict[str, dict[str, float]]:
