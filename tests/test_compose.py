@@ -1,15 +1,21 @@
 """docker-compose.yml cannot be started here (no Docker engine): check it by parsing."""
 
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import yaml
 from pydantic_settings import BaseSettings
 
 from skillpulse.config import Settings
+from skillpulse.dashboards import DASHBOARDS
+from skillpulse.dashboards.clickhouse_query import DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION
 
-COMPOSE = yaml.safe_load((Path(__file__).parents[1] / "docker-compose.yml").read_text())
+ROOT = Path(__file__).parents[1]
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-JOBS = {"migrate"}
+JOBS = {"migrate", "topic-init"}
 
 
 def _setting_env_names() -> set[str]:
@@ -57,3 +63,88 @@ def test_two_aggregator_replicas_share_one_group() -> None:
     aggregator = SERVICES["aggregator"]
     assert aggregator["deploy"]["replicas"] == 2
     assert "SKILLPULSE_AGGREGATOR_GROUP_ID" not in aggregator["environment"]  # same default group
+
+
+def _bind_mounts(service: str) -> dict[str, Path]:
+    """{container path: host path} of a service's ./ bind mounts."""
+    mounts = {}
+    for volume in SERVICES[service].get("volumes", []):
+        host, container = volume.split(":")[:2]
+        if host.startswith("./"):
+            mounts[container] = ROOT / host
+    return mounts
+
+
+def test_bind_mounted_files_exist() -> None:
+    for name in SERVICES:
+        for container, host in _bind_mounts(name).items():
+            assert host.exists(), f"{name}: {host} (mounted at {container}) is missing"
+
+
+def test_every_variable_compose_needs_is_in_env_example() -> None:
+    documented = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines()
+                  if line and not line.startswith("#")}
+    required = set(re.findall(r"\$\{(\w+):\?", COMPOSE_TEXT))
+    assert required <= documented, required - documented
+
+
+def test_topic_init_creates_the_topics_before_the_services_start() -> None:
+    job = SERVICES["topic-init"]
+    assert job["image"] == SERVICES["kafka"]["image"] and job["depends_on"]["kafka"]["condition"] == "service_healthy"
+    script = job["command"][0]
+    created = dict(re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE))
+    kafka = Settings().kafka
+    assert created == {kafka.topic: str(kafka.partitions), kafka.dlq_topic: "1", kafka.stats_topic: "1"}
+    assert "kafka-topics.sh" in script and "--if-not-exists" in script
+    for service in ("collector", "aggregator"):
+        assert SERVICES[service]["depends_on"]["topic-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_services_send_telemetry_to_the_otel_collector() -> None:
+    otel = SERVICES["otel-collector"]
+    assert otel["image"].startswith("otel/opentelemetry-collector-contrib:")
+    for service in ("collector", "aggregator"):
+        assert SERVICES[service]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    config = yaml.safe_load(_bind_mounts("otel-collector")["/etc/otelcol-contrib/config.yaml"].read_text())
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"] == "0.0.0.0:4318"
+    assert "health_check" in config["service"]["extensions"]
+    for kind in ("traces", "metrics"):
+        pipeline = config["service"]["pipelines"][kind]
+        for section in ("receivers", "processors", "exporters"):
+            assert set(pipeline[section]) <= set(config[section]), f"{kind}: undefined {section}"
+    assert "debug" in config["service"]["pipelines"]["traces"]["exporters"]
+
+
+def test_clickhouse_grafana_user_is_read_only_but_may_set_its_timeout() -> None:
+    mounts = _bind_mounts("clickhouse")
+    users = ET.parse(mounts["/etc/clickhouse-server/users.d/grafana.xml"]).getroot()
+    user = users.find("users/grafana")
+    assert user is not None
+    profile = users.find(f"profiles/{user.findtext('profile')}")
+    assert profile is not None and profile.findtext("readonly") == "1"
+    assert profile.find("constraints/max_execution_time/changeable_in_readonly") is not None
+    password = user.find("password")
+    assert password is not None and not (password.text or "").strip()  # never written in the file
+    assert SERVICES["clickhouse"]["environment"][password.get("from_env")].startswith("${")
+    access = ET.parse(mounts["/etc/clickhouse-server/config.d/access-control.xml"]).getroot()
+    # changeable_in_readonly is honoured only with this (ClickHouse docs, constraints on settings)
+    assert access.findtext("access_control_improvements/settings_constraints_replace_previous") == "true"
+
+
+def test_grafana_installs_the_pinned_plugin_and_provisions_both_dashboards() -> None:
+    grafana = SERVICES["grafana"]
+    assert grafana["environment"]["GF_PLUGINS_PREINSTALL_SYNC"] == f"{PLUGIN_ID}@{PLUGIN_VERSION}"
+    assert re.fullmatch(r"grafana/grafana:12\.\d+\.\d+", grafana["image"])
+    mounts = _bind_mounts("grafana")
+    provisioning = mounts["/etc/grafana/provisioning"]
+    [datasource] = yaml.safe_load((provisioning / "datasources/clickhouse.yaml").read_text())["datasources"]
+    assert (datasource["uid"], datasource["type"]) == (DATASOURCE_UID, PLUGIN_ID)
+    assert datasource["jsonData"]["username"] == "grafana" and datasource["jsonData"]["protocol"] == "http"
+    assert datasource["jsonData"]["version"] == PLUGIN_VERSION
+    variable = datasource["secureJsonData"]["password"].lstrip("$").strip("{}")
+    assert grafana["environment"][variable].startswith("${")
+    [provider] = yaml.safe_load((provisioning / "dashboards/skillpulse.yaml").read_text())["providers"]
+    dashboards = mounts[provider["options"]["path"]]
+    assert dashboards == ROOT / "dashboards"
+    assert set(DASHBOARDS) <= {path.name for path in dashboards.glob("*.json")}
+    assert grafana["depends_on"]["clickhouse"]["condition"] == "service_healthy"

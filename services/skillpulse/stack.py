@@ -36,6 +36,7 @@ from skillpulse.health.samplers import publish_collector_stats_forever, sample_c
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.report.freshness import create_freshness_router
 from skillpulse.store import apply_migrations, open_store
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
@@ -152,6 +153,7 @@ class Stack:
             self._exit.push_async_callback(aggregator.stop)  # stops consuming, finishes the batch in hand
             app.include_router(create_kpi_router(self.store))
             app.include_router(create_health_router(self.store))
+            app.include_router(create_freshness_router(self.store))
             app.include_router(create_board_router())
             app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
             refresher = await asyncio.to_thread(open_store, settings)

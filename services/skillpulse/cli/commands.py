@@ -76,6 +76,8 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
                 raise click.ClickException(f"a stack already runs on this data dir: {running.url}")
             click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")
             click.echo(f"KPI API    GET  {running.url}/v1/kpi/active-users?from=YYYY-MM-DD&to=YYYY-MM-DD")
+            if "aggregator" in roles:
+                click.echo(f"KPI board  GET  {running.url}/board")
             click.echo(f"health     GET  {running.url}/healthz  {running.url}/readyz")
             click.echo(f"Kafka      {running.bootstrap}")
             click.echo("Ctrl-C to stop (drains the topic first).")
@@ -262,3 +264,32 @@ def export_schemas(out: Path | None) -> None:
 
     for path in write_schemas(out):
         click.echo(str(path))
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="Calendar year of the report (2026 or later).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
+@click.option("--manual-inputs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML file of the Annex 2 indicators telemetry cannot measure "
+                   "(example: infra/report/manual-inputs.example.toml); without it they read 'not provided'.")
+@click.option("--platform", "platforms", type=click.Choice(PLATFORMS), multiple=True, default=(PLATFORMS[0],),
+              show_default=True)
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also print the report to this PDF (needs chromium on PATH).")
+@click.pass_context
+def report(ctx: click.Context, year: int, out: Path, manual_inputs: Path | None, platforms: tuple[str, ...],
+           pdf: Path | None) -> None:
+    """Annual KPI report for the ministry (agreement Art. 8), one self-contained HTML file."""
+    from skillpulse.report.annual import write_annual_report
+    from skillpulse.report.errors import ReportError
+
+    try:
+        made = write_annual_report(_settings(ctx), year=year, platforms=platforms, out=out,
+                                   manual_inputs=manual_inputs, pdf=pdf)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    provided = sum(figure.entry is not None for figure in made.manual)
+    click.echo(f"wrote {out}{f' and {pdf}' if pdf else ''}: {year}, figures as of {made.period.end_note}; "
+               f"B2 {made.b2_year['last_value']} on {made.b2_year['last_day']}, peak {made.b2_year['peak_value']} "
+               f"on {made.b2_year['peak_day']}; manual inputs {provided} of {len(made.manual)} provided")
+

@@ -23,13 +23,26 @@ _FAST_SOURCE = "SELECT {column} AS runs FROM user_activity FINAL WHERE platform 
 _ORGANISATION = "({organisation:String} = '' OR organisation_id = {organisation:String})"
 _RANGE = "day BETWEEN {start:Date} - ({window:UInt32} - 1) AND {end:Date}"
 _WHERE = f"platform IN {{platforms:Array(String)}} AND {_RANGE} AND {_ORGANISATION}"
-_DAYS = {"login": login_days_sql(_WHERE, "{min_count:UInt32}"), "any": active_days_sql(_WHERE)}
 
 
-def _general_source(events: str) -> str:
+def _general_source(events: str, condition: str = "") -> str:
+    where = f"{_WHERE} AND {condition}" if condition else _WHERE
+    days = login_days_sql(where, "{min_count:UInt32}") if events == "login" else active_days_sql(where)
     return f"""
         SELECT {runs_expr("days", "{window:UInt32}", "{min_count:UInt32}", "runs")}
-        FROM ({_DAYS[events]}) WHERE length(days) >= {{min_count:UInt32}}"""
+        FROM ({days}) WHERE length(days) >= {{min_count:UInt32}}"""
+
+
+def runs_source(events: Literal["login", "any"], window_days: int, min_count: int, *, by_organisation: bool,
+                condition: str = "") -> str:
+    """SQL of the per-user `runs` that `rolling_series` reads: the rollup's column for a
+    default definition without organisation filter (fast path), else recomputed from the
+    day rollups (general path). Rows read must also meet `condition`, if given: the
+    dashboards render this text for Grafana and pick a path with it."""
+    column = None if by_organisation else FAST_COLUMNS.get((events, window_days, min_count))
+    if not column:
+        return _general_source(events, condition)
+    return _FAST_SOURCE.format(column=column) + (f" AND {condition}" if condition else "")
 
 
 def rolling_series(
@@ -37,8 +50,7 @@ def rolling_series(
 ) -> list[dict[str, object]]:
     """[{"day": "YYYY-MM-DD", value: N}, …]: users with >= min_logins `events` in the window ending each day."""
     min_count = params.min_logins if events == "login" else 1
-    column = None if params.organisation else FAST_COLUMNS.get((events, params.window_days, min_count))
-    source = _FAST_SOURCE.format(column=column) if column else _general_source(events)
+    source = runs_source(events, params.window_days, min_count, by_organisation=bool(params.organisation))
     result = store.query(series_sql(source, value), parameters={
         "start": params.start, "end": params.end, "window": params.window_days, "min_count": min_count,
         "platforms": list(params.platforms), "organisation": params.organisation or "",

@@ -1,0 +1,6 @@
+"""The annual KPI report (agreement Art. 8): contract table, charts, manual Annex 2 inputs,
+definitions and reproducible commands, as one self-contained HTML file (and PDF).
+
+`annual.write_annual_report` makes the files; `collect` gathers the figures through fetch
+callables, `render` turns them into HTML. Nothing is imported here, so that the stack can
+import `report.freshness` without pulling the CLI in (which imports the stack)."""

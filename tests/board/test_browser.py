@@ -1,0 +1,187 @@
+"""The board in a real headless Chromium, on a real `skillpulse up` (embedded tansu and
+chdb, its own process), fed through the collector with logins counted by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as day_time, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from skillpulse.board import create_board_router
+from tests.board.browser import CHROMIUM, PNG_MAGIC, MarkedValues, chromium, section_statuses, serving
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason="Debian's chromium is not installed (`apt-get install chromium`; .ci/run installs it)"),
+]
+SOURCES = {"summary", "b2", "activity", "health"}
+NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
+
+
+def _logins(today: date) -> list[dict[str, str]]:
+    """B2 as of today, counted by hand: ana, ben and cai logged in twice within 60 days → 3;
+    dan once → no; eve twice but 75 days apart → no. MAU (any event in 30 days): all 5."""
+    days_ago = {"ana": (10, 3), "ben": (10, 3), "cai": (20, 2), "dan": (3,), "eve": (80, 5)}
+    return [{"event_id": str(uuid.uuid4()), "type": "login", "user_id": user, "method": "sso",
+             # noon UTC: the same calendar day in Luxembourg, whatever the season
+             "occurred_at": datetime.combine(today - timedelta(days=n), day_time(12), UTC).isoformat()}
+            for user, ago in days_ago.items() for n in ago]
+
+
+def _health_once_counted(url: str, timeout_s: float = 60) -> dict[str, Any]:
+    """The pipeline health once the collector's counts (published every second) and a
+    consumer-lag sample (every 5 s) are stored: what the board is then expected to show."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        health = httpx.get(f"{url}/v1/health/pipeline", params={"minutes": 5}, timeout=60).raise_for_status().json()
+        if health["per_second"]["accepted"] and health["per_second"]["stored"] and health["consumer_lag"]["sampled_at"]:
+            return dict(health)
+        assert time.monotonic() < deadline, health
+        time.sleep(0.5)
+
+
+@dataclass(frozen=True)
+class FedStack:
+    url: str
+    logins: int
+    health: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def fed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedStack]:
+    """`skillpulse up` on a fresh data dir, with the hand-counted logins stored."""
+    root = tmp_path_factory.mktemp("board-stack")
+    data_dir, log = root / "data", (root / "up.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "up", "--port", "0"],
+                               env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "url" not in (state := _state(data_dir)):
+            assert process.poll() is None, (root / "up.log").read_text()
+            assert time.monotonic() < deadline, "skillpulse up did not start in 120 s"
+            time.sleep(0.2)
+        logins = _logins(date.today())  # the summary's default day, on this machine
+        (root / "logins.ndjson").write_text("".join(json.dumps(event) + "\n" for event in logins))
+        # `ingest` finds the running stack, sends through its collector and waits until stored.
+        done = subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "ingest",
+                               str(root / "logins.ndjson"), "--source", "skilltech.tools"],
+                              capture_output=True, text=True, timeout=240, env=_env())
+        assert done.returncode == 0, done.stderr
+        assert (json.loads(done.stdout)["accepted"], json.loads(done.stdout)["rejected"]) == (len(logins), 0)
+        yield FedStack(state["url"], len(logins), _health_once_counted(state["url"]))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _state(data_dir: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads((data_dir / "stack.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: FedStack, tmp_path: Path) -> None:
+    summary = httpx.get(f"{fed_stack.url}/v1/kpi/summary", timeout=60).raise_for_status().json()
+    expected = {row["metric"]: row["value"] for row in summary["rows"]}
+    assert (expected["active-users"], expected["mau"]) == (3, 5)  # as counted by hand
+
+    started = time.monotonic()
+    dom = chromium(tmp_path, "--dump-dom", f"{fed_stack.url}/")  # `/` redirects to /board
+    print(f"chromium --dump-dom: {time.monotonic() - started:.1f} s")
+    assert dom.returncode == 0, dom.stderr
+    page = MarkedValues(dom.stdout)
+    assert page.body.get("data-status") == "live", (page.body, dom.stdout[-3000:])
+    assert page.body.get("data-as-of") == summary["as_of"]
+    assert section_statuses(dom.stdout) == {source: {"live"} for source in SOURCES}  # nothing stale or empty
+    shown = {mark: float(value) for mark, (_, value) in page.values.items() if mark in expected and value}
+    assert shown == {metric: float(value) for metric, value in expected.items()}
+    assert page.values["active-users"][0] == "3"
+    assert re.search(r'<polyline points="[^"]+" class="b2"', dom.stdout)  # the B2 series was drawn
+
+    for mark in ("accepted", "rejected", "stored", "freshness-p50", "freshness-p99", "consumer-lag"):
+        assert NUMBER.match(page.values[mark][0]), (mark, page.values[mark])
+    # Rates over the last 5 minutes: the API said > 0 just before, and the window still holds those events.
+    assert float(page.values["accepted"][1] or 0) > 0 and float(page.values["stored"][1] or 0) > 0
+    assert re.match(r"^\d\d:\d\d:\d\d$", page.values["last-stored"][0])
+    assert fed_stack.health["freshness_s"]["events"] >= fed_stack.logins
+
+    screenshot = tmp_path / "board.png"
+    shot = chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1600,1000", f"{fed_stack.url}/board")
+    assert shot.returncode == 0, shot.stderr
+    png = screenshot.read_bytes()
+    assert png[:8] == PNG_MAGIC and len(png) > 20_000
+
+
+FIRST_ROUND_API_CALLS = 4  # summary, B2 series, DAU/MAU series, health
+
+
+@pytest.fixture
+def stack_gone_after_first_round(fed_stack: FedStack) -> Iterator[str]:
+    """The stack behind a proxy that passes the page and the page's first round of API
+    calls, then answers 503 as a proxy does when its backend has gone away."""
+    api_calls = 0
+    app = FastAPI()
+
+    @app.get("/{path:path}")
+    async def forward(path: str, request: Request) -> Response:
+        nonlocal api_calls
+        if path.startswith("v1/"):
+            api_calls += 1
+            if api_calls > FIRST_ROUND_API_CALLS:
+                return Response("backend unreachable", status_code=503)
+        async with httpx.AsyncClient(base_url=fed_stack.url, timeout=60) as client:
+            answer = await client.get(f"/{path}", params=request.query_params.multi_items())
+        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+
+    with serving(app) as url:
+        yield url
+
+
+def test_numbers_are_marked_stale_when_a_refresh_fails(stack_gone_after_first_round: str, tmp_path: Path) -> None:
+    # 15 s of page time: the first round (answered) and the second, 10 s later (503).
+    dom = chromium(tmp_path, "--dump-dom", f"{stack_gone_after_first_round}/board", virtual_ms=15_000)
+    assert dom.returncode == 0, dom.stderr
+    page = MarkedValues(dom.stdout)
+    assert page.body.get("data-status") == "stale"
+    assert section_statuses(dom.stdout) == {source: {"stale"} for source in SOURCES}
+    assert page.values["active-users"] == ("3", "3")  # the last good value, under a STALE notice
+    assert re.search(r"STALE: last updated \d\d:\d\d:\d\d \(\d+ s ago\); v1/kpi/summary: HTTP 503", dom.stdout)
+    assert re.search(r"STALE: last updated [^<]*; v1/health/pipeline: HTTP 503", dom.stdout)
+
+
+def test_api_errors_are_shown_instead_of_numbers(tmp_path: Path) -> None:
+    app = FastAPI()  # the board alone: no KPI or health API behind it, every fetch fails
+    app.include_router(create_board_router())
+    with serving(app) as url:
+        dom = chromium(tmp_path, "--dump-dom", f"{url}/board")
+    assert dom.returncode == 0, dom.stderr
+    page = MarkedValues(dom.stdout)
+    assert page.body.get("data-status") == "error"
+    assert {text for text, _ in page.values.values()} == {"—"}  # no number at all
+    assert section_statuses(dom.stdout) == {source: {"error"} for source in SOURCES}
+    assert "NO DATA: v1/kpi/summary: HTTP 404" in dom.stdout
+    assert "NO DATA: v1/health/pipeline: HTTP 404" in dom.stdout
