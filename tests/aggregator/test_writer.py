@@ -56,3 +56,11 @@ def test_stored_events_queue_their_rollup_refresh(store) -> None:  # noqa: ANN00
 def test_day_ranges_group_contiguous_days() -> None:
     days = [date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 2)]
     assert _day_ranges(days) == [(date(2026, 3, 1), date(2026, 3, 3)), (date(2026, 3, 9), date(2026, 3, 9))]
+
+
+def test_a_replayed_batch_larger_than_one_lookup_is_dropped_whole(store) -> None:  # noqa: ANN001
+    # 25,000 ids: two lookup queries, each far over ClickHouse's default 256 KiB query size.
+    values = [login(f"user-{i % 500}", "2026-03-01T10:00:00+01:00") for i in range(25_000)]
+    assert len(write_batch(store, _batch(values))) == 25_000
+    assert len(write_batch(store, _batch(values))) == 0
+    assert store.query("SELECT count() FROM events").result_rows == [(25_000,)]

@@ -55,9 +55,12 @@ _FROM_RECORD = tuple(
 
 
 def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, offset: int) -> list[Any]:
+    # The model's __dict__, not getattr: a field another event type has (tool_id on a
+    # login) would go through pydantic's slow __getattr__ and an AttributeError.
+    fields = record.__dict__
     row: list[Any] = []
     for attribute, nullable in _FROM_RECORD:
-        value = getattr(record, attribute, None)
+        value = fields.get(attribute)
         row.append(value if value is not None or nullable else "")
     row += (partition, offset)
     return row

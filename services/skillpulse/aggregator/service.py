@@ -40,6 +40,12 @@ def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: boo
     store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
 
 
+async def _records_as_they_are(message: KafkaMessage, _default: object) -> None:
+    """FastStream's default decoder builds a message object and parses JSON for every
+    record of a batch (~16 µs and ~1 KB each); the handler parses the raw values itself."""
+    return None
+
+
 def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemetry: Telemetry = DISABLED,
                       stats: AggregatorStats | None = None) -> KafkaBroker:
     kafka, options = settings.kafka, settings.aggregator
@@ -56,6 +62,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_partition_fetch_bytes=8 * 1024 * 1024,
+        decoder=_records_as_they_are,
     )
     async def store_events(message: KafkaMessage) -> None:
         records = message.raw_message
@@ -75,7 +82,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
 
     # A group of its own: joining the events group would rebalance the events consumers.
     @broker.subscriber(kafka.stats_topic, group_id=f"{options.group_id}.stats", batch=True, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.NACK_ON_ERROR, batch_timeout_ms=1000)
+                       ack_policy=AckPolicy.NACK_ON_ERROR, batch_timeout_ms=1000, decoder=_records_as_they_are)
     async def store_collector_stats(message: KafkaMessage) -> None:
         """The collectors' per-second counts → `pipeline_stats` (they hold no store)."""
         records = message.raw_message

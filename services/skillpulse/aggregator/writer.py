@@ -10,6 +10,7 @@ ones (`skillpulse.store.rollups.refresh_pending`) in the same insert.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -18,14 +19,20 @@ from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, 
 
 _EVENT_ID, _PLATFORM = EVENT_COLUMNS.index("event_id"), EVENT_COLUMNS.index("platform")
 _LOOKUP_CHUNK = 20_000
+_MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 quoted ids are ~800 KB; the default limit is 256 KiB
 
 
 def _already_stored(store: Client, rows: list[list[Any]]) -> set[tuple[str, Any]]:
-    ids = sorted({row[_EVENT_ID] for row in rows})
+    ids = list({row[_EVENT_ID] for row in rows})
+    if not all(isinstance(event_id, uuid.UUID) for event_id in ids):
+        raise TypeError("event ids must be uuid.UUID objects")
     found: set[tuple[str, Any]] = set()
     for start in range(0, len(ids), _LOOKUP_CHUNK):
-        result = store.query("SELECT platform, event_id FROM event_ids WHERE event_id IN {ids:Array(UUID)}",
-                             parameters={"ids": ids[start:start + _LOOKUP_CHUNK]})
+        # Written inline: the ids are uuid.UUID objects (hex and dashes only), and the
+        # client's parameter escaping costs more than the lookup itself.
+        listed = ",".join(f"'{event_id}'" for event_id in ids[start:start + _LOOKUP_CHUNK])
+        result = store.query(f"SELECT platform, event_id FROM event_ids WHERE event_id IN ({listed})",
+                             settings={"max_query_size": _MAX_QUERY_BYTES})
         found.update((platform, event_id) for platform, event_id in result.result_rows)
     return found
 

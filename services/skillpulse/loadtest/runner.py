@@ -113,6 +113,8 @@ def run_loadtest(scenario: Scenario, work_dir: Path | None = None) -> tuple[dict
     """Run the scenario; return the figures and the raw samples (for the plot)."""
     settings = Settings().with_data_dir(work_dir or Path(tempfile.mkdtemp(prefix="skillpulse-loadtest-")))
     since = datetime.now(UTC).replace(tzinfo=None)
+    # A SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the services started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     measured = asyncio.run(_measure(scenario, settings))
     store = open_store(settings)  # the aggregator has exited: this process may open the store now
     try:
