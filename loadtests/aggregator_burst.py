@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaProducer
 from skillpulse.aggregator import build_batch
 from skillpulse.aggregator.batch import EVENT_COLUMNS, to_columns
 from skillpulse.config import ClickHouseSettings, Settings
-from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
+from skillpulse.kafka import EmbeddedKafka, ensure_topics, record_key, wait_until_drained
 from skillpulse.store import apply_migrations, open_store
 
 RESULTS = Path(__file__).parent / "results"
@@ -49,7 +49,7 @@ def records(count: int, seed: int = 1) -> list[tuple[bytes, bytes]]:
                  "occurred_at": (now - timedelta(seconds=rng.randint(0, 60 * 86400))).isoformat(),
                  "platform": "skilltech.tools", "user_key": user, "received_at": now.isoformat(),
                  "organisation_id": f"school-{rng.randint(0, 99)}", "session_id": None, "method": "sso"}
-        out.append((user.encode(), json.dumps(value).encode()))
+        out.append((record_key(user), json.dumps(value).encode()))
     return out
 
 

@@ -14,6 +14,7 @@ simulator from skillpulse, nothing that starts Kafka or ClickHouse clients.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 from itertools import islice
@@ -32,6 +33,7 @@ def _keys() -> dict[str, str]:
 
 
 KEYS = _keys()
+_PLATFORMS = itertools.cycle(sorted(KEYS))  # users take the platforms in turn: -u 3 covers all three
 
 
 class Platform(FastHttpUser):
@@ -41,7 +43,7 @@ class Platform(FastHttpUser):
 
     def on_start(self) -> None:
         seed = random.randrange(1 << 30)
-        self.platform = random.choice(sorted(KEYS))
+        self.platform = next(_PLATFORMS)
         self.events = (event for platform, event in live_events(Population(2_000, seed), seed)
                        if platform == self.platform)
         self.headers = {"Authorization": f"Bearer {KEYS[self.platform]}"}

@@ -4,7 +4,8 @@
 -- occurred_at, received_at and stored_at.
 --   service     metric          platform  reason   value
 --   collector   accepted        yes       -        events accepted (2xx) in the interval
---   collector   rejected        yes       reason   events rejected in the interval (422 per event)
+--   collector   rejected        yes       reason   events rejected in the interval (per event, 202 or 422)
+--   collector   rejected_requests yes/-   reason   whole requests refused: 401, 400, 413 (events uncountable)
 --   collector   refused         yes       reason   events refused with 503 (overloaded, broker_unavailable)
 --   aggregator  stored          yes       -        events inserted by one batch
 --   aggregator  dead_lettered   -         reason   records dead-lettered by one batch

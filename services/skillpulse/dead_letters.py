@@ -10,6 +10,8 @@ from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter
 from faststream.kafka import KafkaBroker
 
+from skillpulse.kafka.topics import record_key
+
 _PENDING = """
 SELECT rejected_at, stage, reason, field_path, platform, event_id, received_at, topic, kafka_partition,
        kafka_offset, payload,
@@ -39,7 +41,8 @@ async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: 
             key = json.loads(letter["payload"]).get("user_key")
         except (ValueError, AttributeError):
             key = None
-        await broker.publish(letter["payload"].encode(), events_topic, key=key.encode() if isinstance(key, str) else None)
+        await broker.publish(letter["payload"].encode(), events_topic,
+                             key=record_key(key) if isinstance(key, str) else None)
     if pending:
         store.insert("dead_letter_replays", [[p["topic"], p["partition"], p["offset"]] for p in pending],
                      column_names=["topic", "kafka_partition", "kafka_offset"])

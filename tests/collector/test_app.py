@@ -132,6 +132,6 @@ async def test_rejections_are_counted_per_platform_and_reason(harness, stats: Co
     assert counts == {("accepted", "skilltech.tools", ""): 1,
                       ("rejected", "skilltech.tools", "missing"): 1,
                       ("rejected", "skilltech.tools", "string_too_short"): 1,
-                      ("rejected", "skilltech.tools", "invalid_json"): 1,
-                      ("rejected", "", "invalid_api_key"): 1}
+                      ("rejected_requests", "skilltech.tools", "invalid_json"): 1,
+                      ("rejected_requests", "", "invalid_api_key"): 1}
     assert stats.drain() == []  # drained: the next second starts from zero

@@ -152,3 +152,11 @@ def test_cli_push_prints_where_the_dashboards_are(grafana: tuple[FakeGrafana, st
 def test_unreachable_grafana_is_a_clear_error() -> None:
     with pytest.raises(PushError, match="cannot reach Grafana"):
         push("http://127.0.0.1:9", TOKEN, CONNECTION)
+
+
+def test_a_push_without_a_password_leaves_the_stored_one_alone() -> None:
+    from skillpulse.dashboards.push import datasource_model
+
+    without = datasource_model(ClickHouseConnection(url="http://clickhouse:8123", user="grafana"))
+    assert "secureJsonData" not in without
+    assert datasource_model(CONNECTION)["secureJsonData"] == {"password": "s3cret"}

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 LOCUSTFILE = Path(__file__).parents[2] / "loadtests" / "locustfile.py"
 
 
-async def test_locust_posts_all_three_batch_shapes_without_failures(settings: Settings, tmp_path: Path) -> None:
+async def test_locust_posts_for_every_platform_without_failures(settings: Settings, tmp_path: Path) -> None:
     locust = shutil.which("locust", path=str(Path(sys.executable).parent))
     assert locust, "locust is a test dependency"
     keys = "".join(f"{platform} {key}\n" for platform, key in ensure_api_keys(settings).items())
@@ -37,4 +37,5 @@ async def test_locust_posts_all_three_batch_shapes_without_failures(settings: Se
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     assert int(rows["Aggregated"]["Request Count"]) > 0 and rows["Aggregated"]["Failure Count"] == "0"
     assert int(rows["POST /v1/events [1]"]["Request Count"]) > 0
+    assert stored[1] == 3  # three users, one per platform, each with its own key
     assert stored[0] >= int(rows["Aggregated"]["Request Count"])  # every request carried ≥ 1 stored event

@@ -35,4 +35,4 @@ async def test_the_running_stack_gives_the_store_s_figures(settings: Settings, s
         via_stack = await asyncio.to_thread(_collect_from_the_stack, settings)
     assert _figures(via_stack) == _figures(direct)
     assert via_stack.b2_year["last_value"] == 3
-    assert via_stack.freshness is None or via_stack.freshness == direct.freshness
+    assert via_stack.freshness is not None and via_stack.freshness == direct.freshness  # /v1/freshness is served

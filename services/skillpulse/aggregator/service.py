@@ -37,7 +37,10 @@ def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: boo
     rows = stats.batch(len(batch.events) + len(batch.rejected), Counter(row[_PLATFORM] for row in inserted),
                        Counter(dead[1] for dead in batch.rejected), insert_ms,
                        [row[_RECEIVED_AT] for row in inserted] if telemetry.enabled else [])
-    store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
+    try:
+        store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
+    except Exception:  # figures about the batch must never fail the batch itself
+        logger.warning("batch figures not stored in pipeline_stats", exc_info=True)
 
 
 async def _records_as_they_are(message: KafkaMessage, _default: object) -> None:
@@ -93,6 +96,11 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
             except ValueError as exc:
                 logger.warning("stats record %s[%d]@%d skipped: %s", record.topic, record.partition, record.offset, exc)
         if rows:
-            await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
+            try:
+                await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
+            except Exception:
+                logger.warning("collector stats not stored; they will be retried", exc_info=True)
+                await asyncio.sleep(options.retry_backoff_s)
+                raise
 
     return broker

@@ -67,7 +67,7 @@ def create_collector_router(
         scheme, _, key = (authorization or "").partition(" ")
         platform = key_hashes.get(hash_api_key(key.strip())) if scheme.lower() == "bearer" else None
         if platform is None:
-            stats.count("rejected", "", "invalid_api_key")
+            stats.count("rejected_requests", "", "invalid_api_key")
             return _problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
                             **{"WWW-Authenticate": "Bearer"})
         span.set_attribute("skillpulse.platform", platform)
@@ -77,13 +77,13 @@ def create_collector_router(
             valid, rejected = validate_body(body, max_events=settings.max_events, now=received_at,
                                             max_future=max_future, max_age=max_age)
         except PayloadTooLarge:
-            stats.count("rejected", platform, "body_too_large")  # one per request: events not counted
+            stats.count("rejected_requests", platform, "body_too_large")  # its events cannot be counted
             return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
         except BatchTooLarge as exc:
-            stats.count("rejected", platform, "too_many_events")
+            stats.count("rejected_requests", platform, "too_many_events")
             return _problem(413, "too_many_events", str(exc))
         except InvalidBody as exc:
-            stats.count("rejected", platform, "invalid_json")
+            stats.count("rejected_requests", platform, "invalid_json")
             return _problem(400, "invalid_json", str(exc))
         span.set_attributes({"skillpulse.events.valid": len(valid), "skillpulse.events.rejected": len(rejected)})
         for result in rejected:

@@ -7,6 +7,7 @@ import asyncio
 from faststream.kafka import KafkaBroker
 
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord
+from skillpulse.kafka.topics import record_key
 
 
 class BrokerUnavailable(RuntimeError):
@@ -21,10 +22,10 @@ class RecordPublisher:
         """Return once the broker acknowledged every record (acks=all); raise otherwise."""
         try:
             async with asyncio.timeout(self.ack_timeout_s):
-                # Keyed by user_key: one user's events stay in order on one partition.
+                # Keyed by a bucket of user_key: one user's events stay in order on one partition.
                 pending = [
                     await self.broker.publish(
-                        record.model_dump_json().encode(), self.topic, key=record.user_key.encode(), no_confirm=True
+                        record.model_dump_json().encode(), self.topic, key=record_key(record.user_key), no_confirm=True
                     )
                     for record in records
                 ]

@@ -47,13 +47,15 @@ def datasource_model(connection: ClickHouseConnection) -> dict[str, Any]:
     secure = parsed.scheme == "https"
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise PushError(f"--clickhouse-url must look like http://host:8123, not {connection.url!r}")
-    return {
+    source: dict[str, Any] = {
         "uid": DATASOURCE_UID, "name": DATASOURCE_NAME, "type": PLUGIN_ID, "access": "proxy",
         "jsonData": {"host": parsed.hostname, "port": parsed.port or (8443 if secure else 8123), "protocol": "http",
                      "secure": secure, "username": connection.user, "defaultDatabase": connection.database,
                      "queryTimeout": QUERY_TIMEOUT_S, "version": PLUGIN_VERSION},
-        "secureJsonData": {"password": connection.password},
     }
+    if connection.password:  # absent, Grafana keeps the stored one: a re-push without it wipes nothing
+        source["secureJsonData"] = {"password": connection.password}
+    return source
 
 
 def _missing(call: Any, *args: Any) -> bool:

@@ -19,7 +19,7 @@ GROUP BY service, metric ORDER BY service, metric"""
 REJECTIONS = f"""
 SELECT service, metric, platform, reason, toUInt64(sum(value)) AS events
 FROM pipeline_stats
-WHERE {_IN_RANGE} AND metric IN ('rejected', 'refused', 'dead_lettered')
+WHERE {_IN_RANGE} AND metric IN ('rejected', 'rejected_requests', 'refused', 'dead_lettered')
 GROUP BY service, metric, platform, reason ORDER BY events DESC"""
 
 # Freshness of the events stored in the range, in seconds: occurred → stored (includes

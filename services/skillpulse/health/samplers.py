@@ -21,7 +21,8 @@ async def publish_collector_stats(stats: CollectorStats, producer: KafkaBroker, 
     if not samples:
         return
     try:
-        await producer.publish(stats_record("collector", samples), topic)
+        # Bounded: at shutdown a dead broker must not hold the stop for aiokafka's 40 s.
+        await asyncio.wait_for(producer.publish(stats_record("collector", samples), topic), timeout=5)
     except Exception as exc:  # the broker is down: keep the counts for the next round
         stats.restore(samples)
         logger.debug("collector stats not published: %s", exc)
@@ -40,14 +41,18 @@ async def publish_collector_stats_forever(stats: CollectorStats, producer: Kafka
 async def sample_consumer_lag_forever(store: Client, stats: AggregatorStats, bootstrap: str, topic: str,
                                       group_id: str, interval_s: float = 5.0) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
-    await consumer.start()
+    started = False
     try:
         while True:
             try:
+                if not started:
+                    await consumer.start()
+                    started = True
                 rows = stats.consumer_lag(await consumer_lag(consumer, topic))
                 await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
             except Exception as exc:
                 logger.warning("consumer lag not sampled: %s", exc)
             await asyncio.sleep(interval_s)
     finally:
-        await consumer.stop()
+        if started:
+            await consumer.stop()

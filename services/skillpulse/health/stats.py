@@ -93,7 +93,7 @@ class AggregatorStats:
             self._events.add(events, {"outcome": "stored", "platform": platform})
         for reason, events in dead.items():
             self._events.add(events, {"outcome": "dead_lettered", "reason": reason})
-        step = max(1, len(received_at) // FRESHNESS_SAMPLE)
+        step = max(1, -(-len(received_at) // FRESHNESS_SAMPLE))  # ceil: at most FRESHNESS_SAMPLE points
         for received in received_at[::step]:
             self._freshness.record((now - received).total_seconds(), {"from": "received"})
         samples = [("batch_rows", "", "", records), ("insert_ms", "", "", insert_ms)]

@@ -15,6 +15,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 
+KEY_BUCKETS = 4096
+
+
+def record_key(user_key: str) -> bytes:
+    """The Kafka key of a user's records: a bucket of the pseudonym, not the pseudonym.
+    One user's events still share a partition (the writer's deduplication relies on it),
+    while Kafka and the tracing backend (FastStream records the key on every publish span)
+    see nothing that singles a user out. A malformed pseudonym gets no key."""
+    try:
+        return str(int(user_key[:8], 16) % KEY_BUCKETS).encode()
+    except (TypeError, ValueError):
+        return b""
+
+
 async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
     """Create the missing topics ({name: partitions}); existing ones are left alone."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

@@ -32,7 +32,8 @@ def missed_thresholds(figures: dict[str, Any], limits: dict[str, float | None]) 
             continue
         path, kind = THRESHOLDS[option]
         value = _value(figures, path)
-        if (kind == "max" and value > limit) or (kind == "min" and value < limit):
+        # NaN (nothing stored, nothing measured) compares False both ways: it misses too.
+        if value != value or (kind == "max" and value > limit) or (kind == "min" and value < limit):
             missed.append(f"{'.'.join(path)} = {value} ({'above' if kind == 'max' else 'below'} {limit:g})")
     return missed
 

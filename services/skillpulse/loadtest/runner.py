@@ -45,9 +45,9 @@ def _machine() -> dict[str, Any]:
 
 def _start(data_dir: Path, role: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "stack.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "up", "--role", role,
-                             "--port", "0"], stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
+    with (data_dir / "stack.log").open("wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "up", "--role",
+                                 role, "--port", "0"], stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
 
 
 async def _started(data_dir: Path, process: subprocess.Popen[bytes]) -> dict[str, str]:
@@ -100,9 +100,12 @@ async def _measure(scenario: Scenario, settings: Settings) -> dict[str, Any]:
         stop.set()
         await asyncio.gather(*probes)
     finally:
-        for name in ("collector", "aggregator"):  # the collector first: the aggregator owns the broker
-            if name in processes:
-                await asyncio.to_thread(_stop, processes[name])
+        try:  # the collector first: the aggregator owns the broker
+            if "collector" in processes:
+                await asyncio.to_thread(_stop, processes["collector"])
+        finally:
+            if "aggregator" in processes:
+                await asyncio.to_thread(_stop, processes["aggregator"])
     during = [s for s in kafka.samples if s.t <= load_s] or kafka.samples
     return {"ledger": ledger, "load_s": load_s, "drain_s": drain_s, "kafka": kafka,
             "processes": usage.figures(time.perf_counter() - started),

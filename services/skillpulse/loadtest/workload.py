@@ -11,6 +11,7 @@ from itertools import islice
 from typing import Any
 
 from skillpulse.contract import platform_event_adapter, to_record
+from skillpulse.kafka.topics import record_key
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.simulator import Population, live_events
 
@@ -40,7 +41,7 @@ class KafkaRecords:
             template = (record.model_dump_json().replace("%", "%%").replace(_EVENT_ID, "%(event_id)s")
                         .replace(_OCCURRED_AT, "%(now)s").replace(_RECEIVED_AT, "%(now)s"))
             assert template.count("%(") == 3, template
-            self._pool.append((record.user_key.encode(), template))
+            self._pool.append((record_key(record.user_key), template))
         self._next = 0
 
     def take(self, count: int) -> list[tuple[bytes, bytes, str]]:

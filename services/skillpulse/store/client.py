@@ -28,7 +28,10 @@ def _connect(settings: Settings, database: str | None) -> Client:
     if database:
         kwargs["database"] = database
     if ch.url:
-        kwargs |= {"username": ch.user, "password": ch.password.get_secret_value()}
+        # No session: the stack queries one client from several threads (refresher, lag
+        # sampler, KPI API), and a ClickHouse session takes one query at a time.
+        kwargs |= {"username": ch.user, "password": ch.password.get_secret_value(),
+                   "autogenerate_session_id": False}
     try:
         return clickhouse_connect.get_client(**kwargs)
     except ProgrammingError as exc:
