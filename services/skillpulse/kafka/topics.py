@@ -58,15 +58,18 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def consumer_lag(consumer: AIOKafkaConsumer, topic: str) -> int:
-    """Records on `topic` not yet committed by the consumer's group (`consumer` has the
-    group_id and is not subscribed, so it never joins the group)."""
+async def group_offsets(consumer: AIOKafkaConsumer, topic: str) -> dict[int, tuple[int, int]]:
+    """{partition: (end offset, offset committed by the consumer's group)}. `consumer` has
+    the group_id and is not subscribed, so it never joins the group."""
     await consumer.topics()  # refreshes metadata: partitions may have been added
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-    lag = 0
-    for tp, end in (await consumer.end_offsets(partitions)).items():
-        lag += max(0, end - (await consumer.committed(tp) or 0))
-    return lag
+    ends = await consumer.end_offsets(partitions)
+    return {tp.partition: (ends[tp], await consumer.committed(tp) or 0) for tp in partitions}
+
+
+async def consumer_lag(consumer: AIOKafkaConsumer, topic: str) -> int:
+    """Records on `topic` not yet committed by the consumer's group."""
+    return sum(max(0, end - committed) for end, committed in (await group_offsets(consumer, topic)).values())
 
 
 async def wait_until_consumed(

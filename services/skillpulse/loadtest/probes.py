@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass, field
 
 import psutil
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+
+from skillpulse.kafka.topics import group_offsets
 
 
 @dataclass
@@ -33,15 +35,13 @@ class KafkaProbe:
                                     enable_auto_commit=False)
         await consumer.start()  # never subscribes: it reads commits without joining the group
         try:
-            await consumer.topics()
-            partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
-            base = {tp: await consumer.committed(tp) or 0 for tp in partitions}
+            base = {p: committed for p, (_, committed) in (await group_offsets(consumer, self.topic)).items()}
             while not stop.is_set():
-                ends = await consumer.end_offsets(partitions)
-                committed = {tp: await consumer.committed(tp) or 0 for tp in partitions}
-                self.samples.append(LagSample(time.perf_counter() - started,
-                                              sum(committed[tp] - base[tp] for tp in partitions),
-                                              sum(max(0, ends[tp] - committed[tp]) for tp in partitions)))
+                offsets = await group_offsets(consumer, self.topic)
+                self.samples.append(LagSample(
+                    time.perf_counter() - started,
+                    sum(committed - base.get(p, 0) for p, (_, committed) in offsets.items()),
+                    sum(max(0, end - committed) for end, committed in offsets.values())))
                 try:
                     await asyncio.wait_for(stop.wait(), self.interval_s)
                 except TimeoutError:
