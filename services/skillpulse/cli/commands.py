@@ -74,9 +74,10 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
         async with pipeline(_settings(ctx), port=port, roles=roles) as running:
             if running.stack is None:
                 raise click.ClickException(f"a stack already runs on this data dir: {running.url}")
-            click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")
-            click.echo(f"KPI API    GET  {running.url}/v1/kpi/active-users?from=YYYY-MM-DD&to=YYYY-MM-DD")
+            if "collector" in roles:
+                click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")
             if "aggregator" in roles:
+                click.echo(f"KPI API    GET  {running.url}/v1/kpi/active-users?from=YYYY-MM-DD&to=YYYY-MM-DD")
                 click.echo(f"KPI board  GET  {running.url}/board")
             click.echo(f"health     GET  {running.url}/healthz  {running.url}/readyz")
             click.echo(f"Kafka      {running.bootstrap}")
