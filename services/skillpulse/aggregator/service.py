@@ -20,7 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from skillpulse.aggregator.batch import EVENT_COLUMNS, Batch, build_batch
 from skillpulse.aggregator.writer import write_batch
 from skillpulse.config import Settings
-from skillpulse.health.stats import STATS_COLUMNS, AggregatorStats, parse_stats_record
+from skillpulse.health.stats import AggregatorStats, parse_stats_record, store_stats
 from skillpulse.telemetry import DISABLED, Telemetry
 
 logger = logging.getLogger("skillpulse.aggregator")
@@ -38,7 +38,7 @@ def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: boo
                        Counter(dead[1] for dead in batch.rejected), insert_ms,
                        [row[_RECEIVED_AT] for row in inserted] if telemetry.enabled else [])
     try:
-        store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
+        store_stats(store, rows)
     except Exception:  # figures about the batch must never fail the batch itself
         logger.warning("batch figures not stored in pipeline_stats", exc_info=True)
 
@@ -97,7 +97,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
                 logger.warning("stats record %s[%d]@%d skipped: %s", record.topic, record.partition, record.offset, exc)
         if rows:
             try:
-                await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
+                await asyncio.to_thread(store_stats, store, rows)
             except Exception:
                 logger.warning("collector stats not stored; they will be retried", exc_info=True)
                 await asyncio.sleep(options.retry_backoff_s)

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from clickhouse_connect.driver.client import Client
 from faststream.kafka import KafkaBroker
 
-from skillpulse.health.stats import STATS_COLUMNS, AggregatorStats, CollectorStats, stats_record
+from skillpulse.health.stats import AggregatorStats, CollectorStats, stats_record, store_stats
 from skillpulse.kafka.topics import consumer_lag
 
 logger = logging.getLogger("skillpulse.health")
@@ -49,7 +49,7 @@ async def sample_consumer_lag_forever(store: Client, stats: AggregatorStats, boo
                     await consumer.start()
                     started = True
                 rows = stats.consumer_lag(await consumer_lag(consumer, topic))
-                await asyncio.to_thread(store.insert, "pipeline_stats", rows, column_names=STATS_COLUMNS)
+                await asyncio.to_thread(store_stats, store, rows)
             except Exception as exc:
                 logger.warning("consumer lag not sampled: %s", exc)
             await asyncio.sleep(interval_s)

@@ -9,10 +9,17 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from clickhouse_connect.driver.client import Client
 from opentelemetry import metrics
 
 STATS_COLUMNS = ("at", "service", "metric", "platform", "reason", "value")
 FRESHNESS_SAMPLE = 1000  # events per batch whose freshness goes to the OTel histogram
+
+
+def store_stats(store: Client, rows: list[list[Any]]) -> None:
+    """Insert `pipeline_stats` rows (blocking: run it in a worker thread)."""
+    if rows:
+        store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
 
 
 def stats_rows(service: str, samples: list[tuple[str, str, str, float]], at: datetime | None = None) -> list[list[Any]]:

@@ -3,7 +3,6 @@ use and trainings on three platforms), as HTTP batches or as ready Kafka records
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -55,6 +54,3 @@ class KafkaRecords:
             out.append((key, (template % {"event_id": event_id, "now": now}).encode(), event_id))
         return out
 
-
-def batch_body(events: list[dict[str, Any]]) -> bytes:
-    return json.dumps(events).encode()
