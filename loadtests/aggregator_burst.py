@@ -19,6 +19,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -66,11 +67,37 @@ async def produce(bootstrap: str, pairs: list[tuple[bytes, bytes]]) -> float:
     return time.perf_counter() - started
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmHWM (the kernel's peak), VmRSS and its anonymous and file-backed parts, in MB."""
+    fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        name, _, value = line.partition(":")
+        if name in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+            fields[name] = int(value.split()[0]) / 1024
+    return fields
+
+
+class MemoryTimeline(threading.Thread):
+    """RSS of a process every 0.25 s, labelled with the phase the benchmark is in."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.phase, self.samples, self.done = pid, "start", [], threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.25):
+            try:
+                self.samples.append((self.phase, memory_mb(self.pid)))
+            except OSError:
+                return
+
+    def peaks(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for phase, sample in self.samples:
+            peak = out.setdefault(phase, {})
+            for name in ("VmRSS", "RssAnon", "RssFile"):
+                peak[name] = round(max(peak.get(name, 0.0), sample[name]))
+        return out
 
 
 def raw_insert_baseline(pairs: list[tuple[bytes, bytes]], path: Path) -> float:
@@ -94,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--batch-rows", type=int, default=50_000)
+    parser.add_argument("--out", type=Path, default=RESULTS / "aggregator-burst.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="skillpulse-burst-"))
     broker = EmbeddedKafka(work / "broker")
@@ -109,14 +137,22 @@ def main() -> None:
         produce_s = asyncio.run(produce(bootstrap, pairs))  # the burst waits in Kafka first
         aggregator = subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(work / "agg"), "up",
                                        "--role", "aggregator", "--port", "0"], env=env)
+        timeline = MemoryTimeline(aggregator.pid)
+        timeline.start()
         started = time.perf_counter()
+        timeline.phase = "drain"
         asyncio.run(wait_until_drained(bootstrap, TOPIC, GROUP, 1800))
         drain_s = time.perf_counter() - started
         print(f"stored: {args.events / drain_s:,.0f} events/s", flush=True)
+        timeline.phase = "catch-up"
         state = json.loads((work / "agg" / "stack.json").read_text())
         httpx.post(f"{state['url']}/v1/rollups/refresh", timeout=1800).raise_for_status()
         catch_up_s = time.perf_counter() - started - drain_s
-        rss = peak_rss_mb(aggregator.pid)
+        time.sleep(2)
+        timeline.phase = "idle"
+        time.sleep(5)
+        rss = memory_mb(aggregator.pid)["VmHWM"]
+        timeline.done.set()
         aggregator.terminate()
         aggregator.wait(600)
     finally:
@@ -127,12 +163,13 @@ def main() -> None:
         "batch_rows": args.batch_rows, "produce_events_per_s": round(args.events / produce_s),
         "aggregator_events_per_s": round(args.events / drain_s),
         "aggregator_seconds_incl_start_and_group_join": round(drain_s, 1),
-        "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(rss), "raw_insert_baseline_events_per_s": round(args.events / baseline_s),
+        "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(rss),
+        "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "raw_insert_baseline_events_per_s": round(args.events / baseline_s),
         "aggregator_share_of_baseline": round(baseline_s / drain_s, 3),
     }
     print(json.dumps(figures, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "aggregator-burst.json").write_text(json.dumps(figures, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
