@@ -3,7 +3,7 @@
 its peak RSS read from /proc. Baseline in the same run: the raw clickhouse-connect
 columnar insert of the same rows into the same kind of store.
 
-    python loadtests/aggregator_burst.py [--events 500000] [--batch-rows 50000]
+    python loadtests/aggregator_burst.py [--events 500000] [--memory-limit-mb 512] [--set SKILLPULSE_X=V]
 
 Prints figures and writes loadtests/results/aggregator-burst.json.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -32,6 +33,8 @@ from skillpulse.aggregator import build_batch
 from skillpulse.aggregator.batch import EVENT_COLUMNS, to_columns
 from skillpulse.config import ClickHouseSettings, Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, record_key, wait_until_drained
+from skillpulse.loadtest.cgroup import MemoryCgroup
+from skillpulse.loadtest.probes import status_memory
 from skillpulse.store import apply_migrations, open_store
 
 RESULTS = Path(__file__).parent / "results"
@@ -67,16 +70,6 @@ async def produce(bootstrap: str, pairs: list[tuple[bytes, bytes]]) -> float:
     return time.perf_counter() - started
 
 
-def memory_mb(pid: int) -> dict[str, float]:
-    """VmHWM (the kernel's peak), VmRSS and its anonymous and file-backed parts, in MB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
-            fields[name] = int(value.split()[0]) / 1024
-    return fields
-
-
 class MemoryTimeline(threading.Thread):
     """RSS of a process every 0.25 s, labelled with the phase the benchmark is in."""
 
@@ -86,17 +79,17 @@ class MemoryTimeline(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(0.25):
-            try:
-                self.samples.append((self.phase, memory_mb(self.pid)))
-            except OSError:
-                return
+            sample = status_memory(self.pid)
+            if not sample:
+                return  # it exited
+            self.samples.append((self.phase, sample))
 
     def peaks(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for phase, sample in self.samples:
             peak = out.setdefault(phase, {})
             for name in ("VmRSS", "RssAnon", "RssFile"):
-                peak[name] = round(max(peak.get(name, 0.0), sample[name]))
+                peak[name] = round(max(peak.get(name, 0.0), sample[name] / 2**20))
         return out
 
 
@@ -117,31 +110,74 @@ def raw_insert_baseline(pairs: list[tuple[bytes, bytes]], path: Path) -> float:
     return elapsed
 
 
+async def drain_while_alive(aggregator: subprocess.Popen, bootstrap: str) -> None:
+    """Wait for the group to consume the burst; fail at once if the aggregator dies (e.g.
+    killed by the kernel for going over its memory limit)."""
+    drained = asyncio.create_task(wait_until_drained(bootstrap, TOPIC, GROUP, 1800))
+    while not drained.done():
+        if aggregator.poll() is not None:
+            drained.cancel()
+            raise SystemExit(f"the aggregator exited with {aggregator.returncode} before the burst was stored")
+        await asyncio.sleep(0.5)
+    drained.result()
+
+
+def evict_engine_library() -> int:
+    """Drop chdb's engine library from the page cache (bytes evicted), so that under a memory
+    limit the pages the aggregator touches are charged to it, as in a fresh container, and
+    not to whichever process read them first. Only works while no process maps it."""
+    evicted = 0
+    spec = importlib.util.find_spec("chdb")
+    for library in Path(next(iter(spec.submodule_search_locations))).glob("_chdb*.so") if spec else ():
+        with library.open("rb") as file:
+            os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        evicted += library.stat().st_size
+    return evicted
+
+
+def stored_once(path: Path, expected: int) -> dict[str, int]:
+    """Events in the aggregator's store by event_id, against what was written to Kafka."""
+    store = open_store(Settings(clickhouse=ClickHouseSettings(path=path)))
+    rows, distinct = store.query("SELECT count(), uniqExact(event_id) FROM events").result_rows[0]
+    store.close()
+    return {"written": expected, "stored": distinct, "lost": expected - distinct, "duplicated": rows - distinct}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--batch-rows", type=int, default=50_000)
+    parser.add_argument("--batch-rows", type=int, help="default: the aggregator's own")
+    parser.add_argument("--memory-limit-mb", type=int,
+                        help="run the aggregator in a memory cgroup with this hard limit (needs root)")
+    parser.add_argument("--set", action="append", default=[], metavar="SKILLPULSE_X=VALUE",
+                        help="an extra setting for the aggregator process (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS / "aggregator-burst.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="skillpulse-burst-"))
+    cgroup = (MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
+              if args.memory_limit_mb else None)
     broker = EmbeddedKafka(work / "broker")
     bootstrap = broker.start()
     pairs = records(args.events)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
-        "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC,
-        "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP, "SKILLPULSE_AGGREGATOR_BATCH_MAX_ROWS": str(args.batch_rows),
+        "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC, "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP,
         "SKILLPULSE_CLICKHOUSE_PATH": str(work / "store"), "SKILLPULSE_PSEUDONYM_KEY": "f" * 64,
-        "SKILLPULSE_COLLECTOR_API_KEY_HASHES": "{}"}
+        "SKILLPULSE_COLLECTOR_API_KEY_HASHES": "{}"} | dict(setting.split("=", 1) for setting in args.set)
+    if args.batch_rows:
+        env["SKILLPULSE_AGGREGATOR_BATCH_MAX_ROWS"] = str(args.batch_rows)
+    command = [sys.executable, "-m", "skillpulse", "--data-dir", str(work / "agg"), "up", "--role", "aggregator",
+               "--port", "0"]
     try:
         asyncio.run(ensure_topics(bootstrap, {TOPIC: 6}))
         produce_s = asyncio.run(produce(bootstrap, pairs))  # the burst waits in Kafka first
-        aggregator = subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(work / "agg"), "up",
-                                       "--role", "aggregator", "--port", "0"], env=env)
-        timeline = MemoryTimeline(aggregator.pid)
+        if cgroup:
+            evict_engine_library()
+        aggregator = subprocess.Popen(cgroup.command(command) if cgroup else command, env=env)
+        timeline = MemoryTimeline(aggregator.pid)  # `sh` execs the aggregator: same pid
         timeline.start()
         started = time.perf_counter()
         timeline.phase = "drain"
-        asyncio.run(wait_until_drained(bootstrap, TOPIC, GROUP, 1800))
+        asyncio.run(drain_while_alive(aggregator, bootstrap))
         drain_s = time.perf_counter() - started
         print(f"stored: {args.events / drain_s:,.0f} events/s", flush=True)
         timeline.phase = "catch-up"
@@ -151,20 +187,26 @@ def main() -> None:
         time.sleep(2)
         timeline.phase = "idle"
         time.sleep(5)
-        rss = memory_mb(aggregator.pid)["VmHWM"]
+        peak_rss = status_memory(aggregator.pid)["VmHWM"] / 2**20
         timeline.done.set()
         aggregator.terminate()
         aggregator.wait(600)
+        limit = cgroup.figures() if cgroup else None
     finally:
         broker.stop()
+        if cgroup:
+            cgroup.remove()
+    ledger = stored_once(work / "store", args.events)
     baseline_s = raw_insert_baseline(pairs, work / "baseline-store")
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(), "events": args.events,
-        "batch_rows": args.batch_rows, "produce_events_per_s": round(args.events / produce_s),
+        "batch_rows": args.batch_rows or "default", "settings": args.set, "ledger": ledger,
+        "produce_events_per_s": round(args.events / produce_s),
         "aggregator_events_per_s": round(args.events / drain_s),
         "aggregator_seconds_incl_start_and_group_join": round(drain_s, 1),
-        "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(rss),
-        "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "raw_insert_baseline_events_per_s": round(args.events / baseline_s),
+        "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(peak_rss),
+        "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "memory_cgroup": limit,
+        "raw_insert_baseline_events_per_s": round(args.events / baseline_s),
         "aggregator_share_of_baseline": round(baseline_s / drain_s, 3),
     }
     print(json.dumps(figures, indent=2))

@@ -38,6 +38,8 @@ from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.report.freshness import create_freshness_router
 from skillpulse.store import apply_migrations, open_store
+from skillpulse.store.client import embedded, release_freed_memory
+from skillpulse.store.allocator import tune_allocator
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
@@ -68,11 +70,12 @@ async def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _refresh_forever(store: Client, interval_s: float) -> None:
+async def _refresh_forever(store: Client, interval_s: float, release_memory: bool) -> None:
     """Keep the recomputed rollups a few seconds behind ingest, whatever happens."""
     while True:
         try:
-            await asyncio.to_thread(refresh_pending, store)
+            if await asyncio.to_thread(refresh_pending, store) and release_memory:
+                await asyncio.to_thread(release_freed_memory, store)
         except Exception:
             logger.exception("rollup refresh failed; retrying")
         await asyncio.sleep(interval_s)
@@ -140,6 +143,7 @@ class Stack:
         app = FastAPI(title="Skilltech Pulse")
         app.add_api_route("/healthz", _healthz)
         if "aggregator" in self.roles:
+            tune_allocator()  # before the engine starts its threads
             writer = await asyncio.to_thread(open_store, settings)
             self._exit.callback(writer.close)
             await asyncio.to_thread(apply_migrations, writer)
@@ -156,10 +160,11 @@ class Stack:
             app.include_router(create_freshness_router(self.store))
             app.include_router(create_board_router())
             app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
-            refresher = await asyncio.to_thread(open_store, settings)
-            self._exit.callback(refresher.close)
+            # The writer's own handle: chdb runs one statement at a time per handle, so a
+            # refresh round never runs beside an insert (together they peaked ~60 MB higher).
+            refresher = writer
             app.include_router(create_rollup_router(refresher))
-            self._background(_refresh_forever(refresher, settings.aggregator.refresh_interval_s))
+            self._background(_refresh_forever(refresher, settings.aggregator.refresh_interval_s, embedded(settings)))
             self._background(sample_consumer_lag_forever(refresher, stats, self.bootstrap, settings.kafka.topic,
                                                          settings.aggregator.group_id))
         if "collector" in self.roles:

@@ -1,7 +1,7 @@
 """The writer against the real embedded store: each event stored once, whatever arrives."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from skillpulse.aggregator import build_batch, write_batch
 from skillpulse.store.rollups import _day_ranges, refresh_pending
@@ -56,6 +56,8 @@ def test_stored_events_queue_their_rollup_refresh(store) -> None:  # noqa: ANN00
 def test_day_ranges_group_contiguous_days() -> None:
     days = [date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 2)]
     assert _day_ranges(days) == [(date(2026, 3, 1), date(2026, 3, 3)), (date(2026, 3, 9), date(2026, 3, 9))]
+    ten = [date(2026, 3, 1) + timedelta(days=n) for n in range(10)]
+    assert _day_ranges(ten, longest=7) == [(date(2026, 3, 1), date(2026, 3, 7)), (date(2026, 3, 8), date(2026, 3, 10))]
 
 
 def test_a_replayed_batch_larger_than_one_lookup_is_dropped_whole(store) -> None:  # noqa: ANN001

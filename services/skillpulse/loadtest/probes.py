@@ -13,6 +13,18 @@ from aiokafka import AIOKafkaConsumer
 from skillpulse.kafka.topics import group_offsets
 
 
+def status_memory(pid: int) -> dict[str, int]:
+    """Bytes of VmHWM (the kernel's peak), VmRSS and its anonymous and file-backed parts,
+    from /proc (empty where there is none). File-backed pages (the engine's code) are
+    reclaimable; anonymous ones are what a memory limit really has to hold."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return {name: int(value.split()[0]) * 1024 for name, _, value in (line.partition(":") for line in status)
+                    if name in ("VmHWM", "VmRSS", "RssAnon", "RssFile")}
+    except OSError:
+        return {}
+
+
 @dataclass
 class LagSample:
     t: float
@@ -63,14 +75,7 @@ class ProcessProbe:
     @staticmethod
     def _high_water_rss(process: psutil.Process) -> int:
         """The kernel's peak RSS (VmHWM) where there is one: sampling can miss a spike."""
-        try:
-            with open(f"/proc/{process.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return int(process.memory_info().rss)
+        return status_memory(process.pid).get("VmHWM") or int(process.memory_info().rss)
 
     def _cpu(self, process: psutil.Process) -> float:
         times = process.cpu_times()

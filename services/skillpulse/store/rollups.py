@@ -12,8 +12,8 @@ watermark; the aggregator process runs it every second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
@@ -36,20 +36,15 @@ FROM (
 """
 
 
-# Users recomputed per query. One query for a 25,000-user backlog took 62 s and ~200 MB;
-# the same users 2,000 at a time took 1.8 s (loadtests/results/aggregator-burst.md).
+# Queued users recomputed per query: the queue is read in slices of about this many
+# users (by a hash of the key), inside ClickHouse, so neither the engine nor Python ever
+# holds a whole backlog's users (loadtests/results/aggregator-burst.md).
 USERS_PER_REFRESH = 2_000
 
 
-def refresh_user_activity(store: Client, user_keys: Iterable[str] | None = None) -> None:
-    """Recompute the runs of these users (all users when None)."""
-    if user_keys is None:
-        store.command(REFRESH_SQL.replace(_WHERE, "1"))
-        return
-    keys = sorted(set(user_keys))
-    for start in range(0, len(keys), USERS_PER_REFRESH):
-        store.command(REFRESH_SQL.replace(_WHERE, "user_key IN {users:Array(FixedString(64))}"),
-                      parameters={"users": keys[start:start + USERS_PER_REFRESH]})
+def refresh_user_activity(store: Client, where: str = "1", parameters: dict[str, Any] | None = None) -> None:
+    """Recompute the runs of the users matching `where` (on `user_key`; all users by default)."""
+    store.command(REFRESH_SQL.replace(_WHERE, where), parameters=parameters)
 
 
 DAILY_SQL = f"""
@@ -78,15 +73,26 @@ def refresh_daily_activity(store: Client, days: tuple[str, date, date] | None = 
 VISIBILITY_LAG = timedelta(seconds=3)
 
 
-def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
-    """Sorted days as contiguous [first, last] ranges."""
+# Days recounted per query: its exact distinct counts hold every event of those days, so
+# a burst over 60 days recounted at once peaked ~150 MB above a week at a time.
+DAYS_PER_RECOUNT = 7
+
+
+def _day_ranges(days: list[date], longest: int = DAYS_PER_RECOUNT) -> list[tuple[date, date]]:
+    """Sorted days as contiguous [first, last] ranges of at most `longest` days."""
     ranges: list[tuple[date, date]] = []
     for day in sorted(set(days)):
-        if ranges and day == ranges[-1][1] + timedelta(days=1):
+        if ranges and day == ranges[-1][1] + timedelta(days=1) and (day - ranges[-1][0]).days < longest:
             ranges[-1] = (ranges[-1][0], day)
         else:
             ranges.append((day, day))
     return ranges
+
+
+_QUEUED = ("rollup_queue WHERE queued_at > {since:DateTime64(6, 'UTC')} "
+           "AND queued_at <= {until:DateTime64(6, 'UTC')}")
+_QUEUED_SLICE = (f"user_key IN (SELECT user_key FROM {_QUEUED} "
+                 "AND cityHash64(user_key) % {slices:UInt64} = {slice:UInt64})")
 
 
 def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
@@ -99,19 +105,17 @@ def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
     now = datetime.now(UTC)
     since = store.query("SELECT max(upto) FROM rollup_watermark").result_rows[0][0]
     until = now - VISIBILITY_LAG if wait_for_visibility else now + timedelta(days=1)
-    queued = store.query(
-        "SELECT platform, toString(user_key), groupUniqArray(day) FROM rollup_queue "
-        "WHERE queued_at > {since:DateTime64(6, 'UTC')} AND queued_at <= {until:DateTime64(6, 'UTC')} "
-        "GROUP BY platform, user_key",
-        parameters={"since": since, "until": until.replace(tzinfo=None)}).result_rows
-    days: dict[str, list[date]] = {}
-    for platform, _, user_days in queued:
-        days.setdefault(platform, []).extend(user_days)
-    refresh_user_activity(store, (user_key for _, user_key, _ in queued))
-    for platform, platform_days in days.items():
+    window = {"since": since, "until": until.replace(tzinfo=None)}
+    users = store.query(f"SELECT uniqExact(platform, user_key) FROM {_QUEUED}", parameters=window).result_rows[0][0]
+    slices = -(-users // USERS_PER_REFRESH)
+    for index in range(slices):
+        refresh_user_activity(store, _QUEUED_SLICE, window | {"slices": slices, "slice": index})
+    days = store.query(f"SELECT platform, groupUniqArray(day) FROM {_QUEUED} GROUP BY platform",
+                       parameters=window).result_rows
+    for platform, platform_days in days:
         for first, last in _day_ranges(platform_days):
             refresh_daily_activity(store, (platform, first, last))
     watermark = now - VISIBILITY_LAG
     if watermark.replace(tzinfo=None) > since:
         store.insert("rollup_watermark", [[watermark.replace(tzinfo=None)]], column_names=["upto"])
-    return len(queued)
+    return int(users)
