@@ -146,16 +146,16 @@ def stored_once(path: Path, expected: int) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--batch-rows", type=int, help="default: the aggregator's own")
+    parser.add_argument("--batch-rows", type=int, help="default: the aggregator's own (wins over --set)")
     parser.add_argument("--memory-limit-mb", type=int,
                         help="run the aggregator in a memory cgroup with this hard limit (needs root)")
     parser.add_argument("--set", action="append", default=[], metavar="SKILLPULSE_X=VALUE",
                         help="an extra setting for the aggregator process (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS / "aggregator-burst.json")
     args = parser.parse_args()
+    if any("=" not in setting for setting in args.set):
+        parser.error("--set takes SKILLPULSE_X=VALUE")
     work = Path(tempfile.mkdtemp(prefix="skillpulse-burst-"))
-    cgroup = (MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
-              if args.memory_limit_mb else None)
     broker = EmbeddedKafka(work / "broker")
     bootstrap = broker.start()
     pairs = records(args.events)
@@ -167,10 +167,13 @@ def main() -> None:
         env["SKILLPULSE_AGGREGATOR_BATCH_MAX_ROWS"] = str(args.batch_rows)
     command = [sys.executable, "-m", "skillpulse", "--data-dir", str(work / "agg"), "up", "--role", "aggregator",
                "--port", "0"]
+    aggregator: subprocess.Popen | None = None
+    cgroup: MemoryCgroup | None = None
     try:
         asyncio.run(ensure_topics(bootstrap, {TOPIC: 6}))
         produce_s = asyncio.run(produce(bootstrap, pairs))  # the burst waits in Kafka first
-        if cgroup:
+        if args.memory_limit_mb:
+            cgroup = MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
             evict_engine_library()
         aggregator = subprocess.Popen(cgroup.command(command) if cgroup else command, env=env)
         timeline = MemoryTimeline(aggregator.pid)  # `sh` execs the aggregator: same pid
@@ -181,7 +184,15 @@ def main() -> None:
         drain_s = time.perf_counter() - started
         print(f"stored: {args.events / drain_s:,.0f} events/s", flush=True)
         timeline.phase = "catch-up"
-        state = json.loads((work / "agg" / "stack.json").read_text())
+        state: dict[str, str] = {}
+        while "url" not in state:  # written once the HTTP server listens, which a small burst can beat
+            if aggregator.poll() is not None:
+                raise SystemExit(f"the aggregator exited with {aggregator.returncode}")
+            time.sleep(0.1)
+            try:
+                state = json.loads((work / "agg" / "stack.json").read_text())
+            except (OSError, ValueError):
+                continue  # being rewritten
         httpx.post(f"{state['url']}/v1/rollups/refresh", timeout=1800).raise_for_status()
         catch_up_s = time.perf_counter() - started - drain_s
         time.sleep(2)
@@ -193,6 +204,9 @@ def main() -> None:
         aggregator.wait(600)
         limit = cgroup.figures() if cgroup else None
     finally:
+        if aggregator is not None and aggregator.poll() is None:
+            aggregator.kill()  # the run failed part-way: leave nothing behind
+            aggregator.wait()
         broker.stop()
         if cgroup:
             cgroup.remove()

@@ -65,6 +65,10 @@ def test_two_aggregator_replicas_share_one_group() -> None:
     assert "SKILLPULSE_AGGREGATOR_GROUP_ID" not in aggregator["environment"]  # same default group
 
 
+def test_the_aggregator_runs_within_its_memory_budget() -> None:
+    assert SERVICES["aggregator"]["deploy"]["resources"]["limits"]["memory"] == "512M"
+
+
 def _bind_mounts(service: str) -> dict[str, Path]:
     """{container path: host path} of a service's ./ bind mounts."""
     mounts = {}

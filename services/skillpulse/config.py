@@ -71,8 +71,9 @@ class CollectorSettings(BaseSettings):
 class AggregatorSettings(BaseSettings):
     model_config = _env("SKILLPULSE_AGGREGATOR_")
     group_id: str = "skillpulse-aggregator"
-    # 10,000 rather than 50,000: faster under a burst (19k vs 15k events/s) and ~90 MB
-    # less at the peak (loadtests/results/aggregator-burst.md).
+    # 10,000 rather than 50,000: one batch's rows and the insert's buffers are the
+    # aggregator's working set (peak 612 vs 766 MB storing a 500,000-event burst in an
+    # isolated run; loadtests/results/aggregator-burst.md).
     batch_max_rows: int = Field(default=10_000, ge=1)
     batch_timeout_ms: int = Field(default=500, ge=1)
     # Kafka prefetches up to this much per partition ahead of the handler: with a

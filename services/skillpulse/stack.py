@@ -38,7 +38,7 @@ from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.report.freshness import create_freshness_router
 from skillpulse.store import apply_migrations, open_store
-from skillpulse.store.client import embedded, release_freed_memory
+from skillpulse.store.client import release_freed_memory
 from skillpulse.store.allocator import tune_allocator
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
@@ -70,14 +70,17 @@ async def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _refresh_forever(store: Client, interval_s: float, release_memory: bool) -> None:
+async def _refresh_forever(store: Client, interval_s: float) -> None:
     """Keep the recomputed rollups a few seconds behind ingest, whatever happens."""
     while True:
         try:
-            if await asyncio.to_thread(refresh_pending, store) and release_memory:
-                await asyncio.to_thread(release_freed_memory, store)
+            refreshed = await asyncio.to_thread(refresh_pending, store)
         except Exception:
             logger.exception("rollup refresh failed; retrying")
+        else:
+            if refreshed:
+                with contextlib.suppress(Exception):  # housekeeping; the next batch tries again
+                    await asyncio.to_thread(release_freed_memory, store)
         await asyncio.sleep(interval_s)
 
 
@@ -160,12 +163,13 @@ class Stack:
             app.include_router(create_freshness_router(self.store))
             app.include_router(create_board_router())
             app.include_router(create_dead_letter_router(self.store, aggregator, settings.kafka.topic))
-            # The writer's own handle: chdb runs one statement at a time per handle, so a
-            # refresh round never runs beside an insert (together they peaked ~60 MB higher).
-            refresher = writer
-            app.include_router(create_rollup_router(refresher))
-            self._background(_refresh_forever(refresher, settings.aggregator.refresh_interval_s, embedded(settings)))
-            self._background(sample_consumer_lag_forever(refresher, stats, self.bootstrap, settings.kafka.topic,
+            # On the writer's client: with chdb, clickhouse-connect runs one statement at a
+            # time per client, so refresh statements interleave with inserts instead of
+            # running beside them (together they peaked ~60 MB higher). The cost: a refresh
+            # slice (well under a second for 2,000 users) can delay the next batch.
+            app.include_router(create_rollup_router(writer))
+            self._background(_refresh_forever(writer, settings.aggregator.refresh_interval_s))
+            self._background(sample_consumer_lag_forever(writer, stats, self.bootstrap, settings.kafka.topic,
                                                          settings.aggregator.group_id))
         if "collector" in self.roles:
             telemetry = self.telemetry("collector")

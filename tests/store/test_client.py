@@ -18,6 +18,16 @@ def test_freed_engine_memory_goes_back_to_the_kernel(store) -> None:  # noqa: AN
     # ~80 MB allocated and freed inside the engine: its allocator keeps the pages until purged.
     assert store.query("SELECT length(groupArray(number)) FROM numbers(10000000)").result_rows == [(10_000_000,)]
     before = status_memory(os.getpid())["RssAnon"]
-    release_freed_memory(store)
+    assert release_freed_memory(store)
     after = status_memory(os.getpid())["RssAnon"]
     assert before - after > 20 * 2**20, (before >> 20, after >> 20)
+
+
+def test_a_server_client_is_never_sent_the_purge() -> None:
+    class ServerClient:
+        uri = "http://clickhouse:8123"
+
+        def command(self, sql: str) -> None:
+            raise AssertionError(f"sent {sql!r}")
+
+    assert release_freed_memory(ServerClient()) is False  # type: ignore[arg-type]

@@ -20,16 +20,15 @@ from faststream.kafka.annotations import KafkaMessage
 from skillpulse.aggregator.batch import EVENT_COLUMNS, Batch, build_batch
 from skillpulse.aggregator.writer import write_batch
 from skillpulse.config import Settings
-from skillpulse.store.client import embedded, release_freed_memory
 from skillpulse.health.stats import AggregatorStats, parse_stats_record, store_stats
+from skillpulse.store.client import release_freed_memory
 from skillpulse.telemetry import DISABLED, Telemetry
 
 logger = logging.getLogger("skillpulse.aggregator")
 _PLATFORM, _RECEIVED_AT = EVENT_COLUMNS.index("platform"), EVENT_COLUMNS.index("received_at")
 
 
-def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: bool, telemetry: Telemetry,
-           release_memory: bool) -> None:
+def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: bool, telemetry: Telemetry) -> None:
     """Insert the batch, then its figures (blocking: runs in a worker thread)."""
     started = time.perf_counter()
     with telemetry.tracer.start_as_current_span("clickhouse insert events") as span:
@@ -41,10 +40,12 @@ def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: boo
                        [row[_RECEIVED_AT] for row in inserted] if telemetry.enabled else [])
     try:
         store_stats(store, rows)
-        if release_memory:
-            release_freed_memory(store)
-    except Exception:  # figures and housekeeping must never fail the batch itself
-        logger.warning("batch figures not stored in pipeline_stats, or memory not released", exc_info=True)
+    except Exception:  # figures about the batch must never fail the batch itself
+        logger.warning("batch figures not stored in pipeline_stats", exc_info=True)
+    try:
+        release_freed_memory(store)
+    except Exception:  # nor must housekeeping
+        logger.warning("the embedded engine's freed memory was not released", exc_info=True)
 
 
 async def _records_as_they_are(message: KafkaMessage, _default: object) -> None:
@@ -78,8 +79,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         try:
             for dead in batch.rejected:
                 await broker.publish(dead[-1].encode(), kafka.dlq_topic, headers={"reason": dead[1]})
-            await asyncio.to_thread(_store, store, batch, stats, options.deduplicate, telemetry,
-                                    embedded(settings))
+            await asyncio.to_thread(_store, store, batch, stats, options.deduplicate, telemetry)
         except Exception:
             logger.exception("batch of %d records not stored; it will be retried", len(records))
             await asyncio.sleep(options.retry_backoff_s)  # don't spin while the store is down

@@ -29,17 +29,20 @@ class MemoryCgroup:
         else:
             raise CgroupUnavailable(f"no memory cgroup controller under {root}")
         try:
-            cgroup.path.mkdir(exist_ok=True)
+            cgroup.path.mkdir()  # a group of our own: never adopt one with older limits
             if cgroup.v2:
                 (cgroup.path / "memory.max").write_text(str(limit_bytes))
-                (cgroup.path / "memory.swap.max").write_text("0")
+                swap = cgroup.path / "memory.swap.max"
+                if swap.exists():
+                    swap.write_text("0")
             else:
                 (cgroup.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
                 swap = cgroup.path / "memory.memsw.limit_in_bytes"
                 if swap.exists():
                     swap.write_text(str(limit_bytes))  # memory + swap: no swapping out of the budget
         except OSError as exc:
-            raise CgroupUnavailable(f"cannot set up {cgroup.path}: {exc}") from exc
+            hint = " (is `memory` in the parent's cgroup.subtree_control?)" if cgroup.v2 else ""
+            raise CgroupUnavailable(f"cannot set up {cgroup.path}: {exc}{hint}") from exc
         return cgroup
 
     def command(self, argv: list[str]) -> list[str]:
@@ -47,6 +50,12 @@ class MemoryCgroup:
         allocates is charged there)."""
         procs = shlex.quote(str(self.path / "cgroup.procs"))
         return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh", *argv]
+
+    @property
+    def holds_swap(self) -> bool:
+        """Whether swap counts against the limit (else a process may swap instead of dying)."""
+        name = "memory.swap.max" if self.v2 else "memory.memsw.limit_in_bytes"
+        return (self.path / name).exists()
 
     def figures(self) -> dict[str, int]:
         """limit, peak usage (MB) and the times the kernel killed a process for memory."""

@@ -1,12 +1,12 @@
-"""glibc's allocator, tuned for the process that hosts the embedded store.
+"""glibc's allocator, tuned for the aggregator process.
 
-chdb runs ClickHouse inside our process on glibc's malloc (it ships no jemalloc), with
-a thread pool for inserts, merges and queries. By default glibc gives each such thread
-an arena of its own (up to 8 per core) and serves big blocks from them, so memory freed
-after a batch or a merge stays in the process. Two arenas, and big blocks mapped and
-unmapped straight from the kernel, gave back ~100 MB of a burst's peak (the figures are
-in loadtests/results/aggregator-burst.md). An allocator variable set in the environment
-(MALLOC_ARENA_MAX, ...) wins over these defaults.
+The embedded engine allocates through its own jemalloc (see `client.release_freed_memory`);
+everything else in the process (Python, pydantic, aiokafka, building a batch's rows) uses
+glibc's malloc, which by default gives each thread an arena of its own (up to 8 per core)
+and serves big blocks from them, so what a batch freed stays in the process. Two arenas,
+and big blocks mapped and unmapped straight from the kernel, took a 500,000-event burst's
+peak from 928 to 870 MB (loadtests/results/aggregator-burst.md). Allocator settings from
+the environment (MALLOC_ARENA_MAX, ..., or glibc.malloc tunables) win over these defaults.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ _OPTIONS = (
 
 
 def tune_allocator() -> dict[str, int]:
-    """Apply the defaults above before the engine starts its threads; return what was set
-    (nothing where the C library is not glibc)."""
+    """Apply the defaults above, early (arenas are made as threads start); return what was
+    set (nothing where the C library is not glibc)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return {}
+    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+        return {}  # tuned by whoever started the process
     applied = {}
     for parameter, variable, value in _OPTIONS:
         if variable not in os.environ and mallopt(parameter, value) == 1:

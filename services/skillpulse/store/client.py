@@ -27,7 +27,7 @@ def _connect(settings: Settings, database: str | None) -> Client:
     kwargs: dict[str, object] = {"dsn": dsn}
     if database:
         kwargs["database"] = database
-    if ch.url:
+    if not embedded(settings):
         # No session: the stack queries one client from several threads (refresher, lag
         # sampler, KPI API), and a ClickHouse session takes one query at a time.
         kwargs |= {"username": ch.user, "password": ch.password.get_secret_value(),
@@ -50,7 +50,7 @@ def open_store(settings: Settings) -> Client:
         raise ValueError(f"invalid database name {database!r}")
     bootstrap = _connect(settings, None)
     bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {database}")
-    if not settings.clickhouse.url:
+    if embedded(settings):
         # chdb: one engine handle per client; USE binds this one to the database.
         bootstrap.database = database
         bootstrap.command(f"USE {database}")
@@ -63,11 +63,14 @@ def embedded(settings: Settings) -> bool:
     return not settings.clickhouse.url
 
 
-def release_freed_memory(store: Client) -> None:
+def release_freed_memory(store: Client) -> bool:
     """Hand the embedded engine's freed pages back to the kernel.
 
     chdb's jemalloc keeps freed pages for 5 s, and its memory worker purges them only
     past a fifth of the machine's RAM; in our process that is our RSS, and after a burst
-    of batches it was ~190 MB. Called after each batch and refresh round of the embedded
-    store (a ClickHouse server manages its own memory)."""
+    of batches it was ~190 MB. Called after each batch and refresh round; a no-op (False)
+    for a ClickHouse server, which manages its own memory."""
+    if not store.uri.startswith("chdb://"):
+        return False
     store.command("SYSTEM JEMALLOC PURGE")
+    return True

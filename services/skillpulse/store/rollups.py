@@ -43,7 +43,8 @@ USERS_PER_REFRESH = 2_000
 
 
 def refresh_user_activity(store: Client, where: str = "1", parameters: dict[str, Any] | None = None) -> None:
-    """Recompute the runs of the users matching `where` (on `user_key`; all users by default)."""
+    """Recompute the runs of the users matching `where`, trusted SQL on `user_key` (all
+    users by default)."""
     store.command(REFRESH_SQL.replace(_WHERE, where), parameters=parameters)
 
 
@@ -74,7 +75,8 @@ VISIBILITY_LAG = timedelta(seconds=3)
 
 
 # Days recounted per query: its exact distinct counts hold every event of those days, so
-# a burst over 60 days recounted at once peaked ~150 MB above a week at a time.
+# a 1,000,000-event burst over 60 days recounted at once peaked at 768 MB, a week at a
+# time at 618 MB (loadtests/results/aggregator-burst.md).
 DAYS_PER_RECOUNT = 7
 
 
