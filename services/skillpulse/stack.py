@@ -38,8 +38,8 @@ from skillpulse.kpi.api import create_kpi_router
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.report.freshness import create_freshness_router
 from skillpulse.store import apply_migrations, open_store
-from skillpulse.store.client import release_freed_memory
 from skillpulse.store.allocator import tune_allocator
+from skillpulse.store.client import release_freed_memory
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
