@@ -35,6 +35,7 @@ from skillpulse.config import ClickHouseSettings, Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, record_key, wait_until_drained
 from skillpulse.loadtest.cgroup import MemoryCgroup
 from skillpulse.loadtest.probes import status_memory
+from skillpulse.loadtest.readback import ledger_check
 from skillpulse.store import apply_migrations, open_store
 
 RESULTS = Path(__file__).parent / "results"
@@ -135,12 +136,15 @@ def evict_engine_library() -> int:
     return evicted
 
 
-def stored_once(path: Path, expected: int) -> dict[str, int]:
-    """Events in the aggregator's store by event_id, against what was written to Kafka."""
+def stored_once(path: Path, pairs: list[tuple[bytes, bytes]], since: datetime) -> dict[str, int]:
+    """The records written to Kafka against the aggregator's store, by event_id (the load
+    tests' and fault tests' own ledger comparison)."""
+    written = {json.loads(value)["event_id"] for _, value in pairs}
     store = open_store(Settings(clickhouse=ClickHouseSettings(path=path)))
-    rows, distinct = store.query("SELECT count(), uniqExact(event_id) FROM events").result_rows[0]
-    store.close()
-    return {"written": expected, "stored": distinct, "lost": expected - distinct, "duplicated": rows - distinct}
+    try:
+        return ledger_check(store, written, since)
+    finally:
+        store.close()
 
 
 def main() -> None:
@@ -158,6 +162,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="skillpulse-burst-"))
     broker = EmbeddedKafka(work / "broker")
     bootstrap = broker.start()
+    since = datetime.now(UTC).replace(tzinfo=None)  # before any record's received_at
     pairs = records(args.events)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
         "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC, "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP,
@@ -210,7 +215,7 @@ def main() -> None:
         broker.stop()
         if cgroup:
             cgroup.remove()
-    ledger = stored_once(work / "store", args.events)
+    ledger = stored_once(work / "store", pairs, since)
     baseline_s = raw_insert_baseline(pairs, work / "baseline-store")
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(), "events": args.events,
