@@ -21,7 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from skillpulse.board import create_board_router
+from skillpulse.api.board import create_board_router
 from tests.board.browser import CHROMIUM, PNG_MAGIC, MarkedValues, chromium, section_statuses, serving
 
 pytestmark = [

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import skillpulse.aggregator.service as aggregator_service
 from skillpulse.aggregator import create_aggregator
+from skillpulse.app import Stack
 from skillpulse.config import KafkaSettings, Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kafka import EmbeddedKafka, wait_until_drained
-from skillpulse.stack import Stack
 from skillpulse.store import open_store
+
 from tests.factories import platform_event
 
 pytestmark = pytest.mark.integration

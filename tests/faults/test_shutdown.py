@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import signal
 import time
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from skillpulse.kafka import end_offsets, wait_until_consumed
+
 from tests.faults.harness import Deployment, Ledger, post_events
 from tests.faults.test_delivery import _events
 
@@ -47,9 +46,8 @@ def test_sigterm_flushes_commits_and_exits_cleanly(tmp_path: Path, kafka_bootstr
         assert deployment.aggregator is not None
         ends = asyncio.run(end_offsets(kafka_bootstrap, deployment.topic))
         asyncio.run(_until_storing(deployment, ends))
-        deployment.aggregator.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        exit_code = deployment.aggregator.wait(timeout=120)
+        exit_code = deployment.aggregator.stop(timeout_s=120)  # SIGTERM, then wait
         stopping_s = time.monotonic() - started
         # Already committed up to the end: waiting returns at once.
         assert asyncio.run(wait_until_consumed(kafka_bootstrap, deployment.topic, deployment.group, ends, 1)) < 1

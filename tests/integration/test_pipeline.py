@@ -12,10 +12,10 @@ import pytest
 
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.cli.session import Pipeline
+from skillpulse.stack_client import Pipeline
 from skillpulse.kafka import end_offsets
 from skillpulse.kpi import KpiParams, active_users_series
-from skillpulse.stack import Stack
+from skillpulse.app import Stack
 from tests.factories import platform_event
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from skillpulse.cli.session import Pipeline
+from skillpulse.stack_client import Pipeline
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.stack import Stack
+from skillpulse.app import Stack
 
 pytestmark = pytest.mark.integration
 LOCUSTFILE = Path(__file__).parents[2] / "loadtests" / "locustfile.py"

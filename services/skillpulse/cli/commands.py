@@ -63,7 +63,7 @@ def keys(ctx: click.Context) -> None:
 @click.pass_context
 def up(ctx: click.Context, port: int | None, role: str) -> None:
     """Run the stack until Ctrl-C; print its URLs."""
-    from skillpulse.cli.session import pipeline
+    from skillpulse.stack_client import pipeline
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -95,7 +95,7 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, file: Path, source: str, api_key: str | None) -> None:
     """Send an NDJSON file through the collector; wait until stored; print counts."""
-    from skillpulse.cli.session import pipeline
+    from skillpulse.stack_client import pipeline
     from skillpulse.simulator import send_events
 
     settings = _settings(ctx)
@@ -141,7 +141,7 @@ def _metric_command(slug: str, help_text: str) -> click.Command:
                 platforms: tuple[str, ...], organisation: str | None, as_json: bool) -> None:
         from pydantic import ValidationError
 
-        from skillpulse.cli.kpi_source import fetch_metric
+        from skillpulse.stack_client import fetch_metric
         from skillpulse.kpi import KpiParams
 
         try:
@@ -177,7 +177,7 @@ _register_metrics()
 @click.pass_context
 def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json: bool) -> None:
     """The contract table: value, target and progress of each agreement KPI."""
-    from skillpulse.cli.kpi_source import fetch_summary
+    from skillpulse.stack_client import fetch_summary
     from skillpulse.kpi.summary import format_summary
 
     table = fetch_summary(_settings(ctx), as_of.date() if as_of else date.today(), platforms)
@@ -222,11 +222,9 @@ def dlq() -> None:
 @click.pass_context
 def dlq_list(ctx: click.Context, reason: str, limit: int, as_json: bool) -> None:
     """List dead letters, newest first."""
-    from skillpulse.cli.kpi_source import from_stack_or_store
-    from skillpulse.dead_letters import list_dead_letters
+    from skillpulse.stack_client import fetch_dead_letters
 
-    letters = from_stack_or_store(_settings(ctx), "dead-letters", {"reason": reason, "limit": limit},
-                                  lambda store: list_dead_letters(store, reason=reason, limit=limit))
+    letters = fetch_dead_letters(_settings(ctx), reason=reason, limit=limit)
     if as_json:
         click.echo(json.dumps(letters, indent=2))
         return
@@ -244,7 +242,7 @@ def dlq_replay(ctx: click.Context, reason: str) -> None:
     """Send dead letters not yet replayed back to the events topic (after a fix)."""
     import httpx
 
-    from skillpulse.cli.session import pipeline
+    from skillpulse.stack_client import pipeline
 
     async def run() -> int:
         async with pipeline(_settings(ctx)) as running:

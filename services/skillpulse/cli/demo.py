@@ -10,17 +10,17 @@ from datetime import date, datetime
 
 import click
 
-from skillpulse.cli.session import pipeline
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kpi.summary import contract_summary, format_summary
 from skillpulse.simulator import Population, backfill_events, live_events, send_events
 from skillpulse.simulator.model import LUXEMBOURG
-from skillpulse.stack import running_stack
+from skillpulse.stack_client import pipeline
+from skillpulse.stack_state import read_state
 
 async def run_demo(settings: Settings, *, users: int, days: int, seed: int, end: date | None) -> None:
     demo_dir = settings.paths.data_dir / "demo"
-    if running_stack(demo_dir) is not None:
+    if read_state(demo_dir) is not None:
         raise click.ClickException(f"a demo is already running on {demo_dir}")
     shutil.rmtree(demo_dir, ignore_errors=True)  # a demo starts from an empty store every time
     settings = settings.with_data_dir(demo_dir)

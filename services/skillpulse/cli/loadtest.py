@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -27,7 +27,7 @@ import click
 @click.option("--min-stored-per-s", type=float, default=None)
 @click.option("--max-freshness-p99-s", type=float, default=None, help="received → stored.")
 @click.option("--max-drain-s", type=float, default=None, help="Time to drain the lag after the load stops.")
-def loadtest(target: str, rate: float, duration: float, batch: int | None, concurrency: int | None, out: Path,
+def loadtest(target: Literal["http", "kafka"], rate: float, duration: float, batch: int | None, concurrency: int | None, out: Path,
              work_dir: Path | None, as_json: bool, **limits: Any) -> None:
     """Load the pipeline for DURATION seconds at RATE events/s and report sent, accepted/s,
     stored/s, rejected, lost (by event_id), freshness p50/p95/p99, consumer lag and drain
@@ -36,12 +36,12 @@ def loadtest(target: str, rate: float, duration: float, batch: int | None, concu
 
     if rate <= 0 or duration <= 0:
         raise click.BadParameter("--rate and --duration must be positive")
-    figures, (timeline, samples, load_s) = run_loadtest(Scenario(target, rate, duration, batch, concurrency),  # type: ignore[arg-type]
-                                                        work_dir)
+    run = run_loadtest(Scenario(target, rate, duration, batch, concurrency), work_dir)
+    figures = run.figures
     out.mkdir(parents=True, exist_ok=True)
     stem = f"loadtest-{target}-{int(rate)}"
     write_json(out / f"{stem}.json", figures)
-    write_plot(out / f"{stem}.png", timeline, samples, load_s)
+    write_plot(out / f"{stem}.png", run.timeline, run.lag, run.load_s)
     missed = missed_thresholds(figures, limits)
     figures["thresholds_missed"] = missed
     if as_json:

@@ -1,6 +1,6 @@
-"""Collector: authenticated HTTP intake → validation → pseudonymisation → Kafka."""
+"""Collector: the checks, pseudonymisation and publishing behind `POST /v1/events`
+(its HTTP route is `skillpulse.api.events`)."""
 
-from skillpulse.collector.app import create_collector_router
 from skillpulse.collector.validation import BatchTooLarge, validate_body
 
-__all__ = ["BatchTooLarge", "create_collector_router", "validate_body"]
+__all__ = ["BatchTooLarge", "validate_body"]

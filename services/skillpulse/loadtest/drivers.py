@@ -8,27 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from skillpulse.loadtest.ledger import Ledger
 from skillpulse.loadtest.workload import KafkaRecords, http_events
 from skillpulse.simulator.sender import SendReport, post_batch
-
-
-@dataclass
-class Ledger:
-    sent: int = 0
-    acknowledged: set[str] = field(default_factory=set)  # event ids the pipeline took responsibility for
-    rejected: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-    retries: int = 0
-    seconds: float = 0.0
-    timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, acknowledged)
 
 
 async def _paced(rate: float, duration_s: float, batch: int, concurrency: int, ledger: Ledger,

@@ -1,5 +1,5 @@
-"""After the run: what the store holds, compared by event_id with what was acknowledged,
-freshness from the stored timestamps, and the raw-insert baseline on the same rows."""
+"""After the run: freshness from the stored timestamps, and the raw-insert baseline on the
+same rows (the ledger's check is `loadtest.ledger`)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ from skillpulse.aggregator.batch import EVENT_COLUMNS
 
 BASELINE_ROWS = 500_000  # enough for a stable rate, small enough to hold in memory
 _SINCE = "received_at >= {since:DateTime64(3)}"
-
-
-def compare_ledger(acknowledged: set[str], stored: dict[str, int]) -> dict[str, int]:
-    """lost = acknowledged and not stored; duplicated = stored more than once; unexpected =
-    stored but never acknowledged (e.g. a request that timed out on the client's side)."""
-    return {"acknowledged": len(acknowledged), "stored": len(stored),
-            "lost": len(acknowledged - stored.keys()), "duplicated": sum(1 for c in stored.values() if c > 1),
-            "unexpected": len(stored.keys() - acknowledged)}
-
-
-def ledger_check(store: Client, acknowledged: set[str], since: datetime) -> dict[str, int]:
-    rows = store.query(f"SELECT toString(event_id), count() FROM events WHERE {_SINCE} GROUP BY event_id",
-                       parameters={"since": since}).result_rows
-    return compare_ledger(acknowledged, dict(rows))
 
 
 def freshness(store: Client, since: datetime) -> dict[str, dict[str, float]]:

@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,10 +20,11 @@ from typing import Any, Literal
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kafka import wait_until_drained
-from skillpulse.loadtest.drivers import Ledger, drive_http, drive_kafka
-from skillpulse.loadtest.probes import KafkaProbe, ProcessProbe
-from skillpulse.loadtest.readback import freshness, ledger_check, raw_insert_baseline
-from skillpulse.stack import running_stack
+from skillpulse.loadtest.drivers import drive_http, drive_kafka
+from skillpulse.loadtest.ledger import Ledger, ledger_check
+from skillpulse.loadtest.probes import KafkaProbe, LagSample, ProcessProbe
+from skillpulse.loadtest.readback import freshness, raw_insert_baseline
+from skillpulse.role_process import RoleProcess, RoleProcessError
 from skillpulse.store import open_store
 
 
@@ -43,60 +43,59 @@ def _machine() -> dict[str, Any]:
             platform.machine(), "python": platform.python_version()}
 
 
-def _start(data_dir: Path, role: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "stack.log").open("wb") as log:  # the child keeps its own descriptor
-        return subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "up", "--role",
-                                 role, "--port", "0"], stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
+@dataclass(frozen=True)
+class Measured:
+    """What the load phase saw, before the store is read back."""
+
+    ledger: Ledger
+    load_s: float
+    drain_s: float
+    lag: list[LagSample]
+    processes: dict[str, dict[str, float]]
+    stored_during_load: int  # committed by the group while the load ran
 
 
-async def _started(data_dir: Path, process: subprocess.Popen[bytes]) -> dict[str, str]:
-    """The stack.json of a process started by `_start`, once it serves."""
-    state_file, deadline = data_dir / "stack.json", time.monotonic() + 120
-    while not state_file.exists() and process.poll() is None and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    state = await asyncio.to_thread(running_stack, data_dir, 120)
-    if state is None:
-        raise RuntimeError(f"the stack did not start; see {data_dir / 'stack.log'}")
-    return state
+@dataclass(frozen=True)
+class LoadtestRun:
+    figures: dict[str, Any]  # the JSON written and printed
+    timeline: list[tuple[float, int]]  # (seconds since start, acknowledged), for the plot
+    lag: list[LagSample]
+    load_s: float
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)  # drains the topic and flushes, then exits
-    try:
-        process.wait(timeout=300)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+def _stop(service: RoleProcess) -> None:
+    if service.stop(timeout_s=300) is None:  # SIGTERM drains the topic and flushes, then exits
+        raise RoleProcessError(f"{service.role} did not stop within 300 s and was killed")
 
 
-async def _measure(scenario: Scenario, settings: Settings) -> dict[str, Any]:
+async def _measure(scenario: Scenario, settings: Settings) -> Measured:
     """Start the services the way production runs them (one process per role), load them,
     wait for the drain, stop them."""
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes: dict[str, RoleProcess] = {}
     try:
-        processes["aggregator"] = _start(settings.paths.data_dir, "aggregator")
-        state = await _started(settings.paths.data_dir, processes["aggregator"])
+        processes["aggregator"] = RoleProcess(settings.paths.data_dir, "aggregator").start()
+        state = await asyncio.to_thread(processes["aggregator"].wait_serving)
         pids = {"load generator": os.getpid(), "aggregator": processes["aggregator"].pid,
                 "broker (tansu)": int(json.loads((settings.paths.data_dir / "broker.json").read_text())["pid"])}
         if scenario.target == "http":
             collector_dir = settings.paths.data_dir / "collector"
             keys = ensure_api_keys(settings.with_data_dir(collector_dir))
-            processes["collector"] = _start(collector_dir, "collector", {"SKILLPULSE_KAFKA_BOOTSTRAP": state["bootstrap"]})
-            url = (await _started(collector_dir, processes["collector"]))["url"]
+            processes["collector"] = RoleProcess(collector_dir, "collector",
+                                                 env=os.environ | {"SKILLPULSE_KAFKA_BOOTSTRAP": state.bootstrap}).start()
+            url = (await asyncio.to_thread(processes["collector"].wait_serving)).url
             pids["collector"] = processes["collector"].pid
         stop, started = asyncio.Event(), time.perf_counter()
-        kafka = KafkaProbe(state["bootstrap"], settings.kafka.topic, settings.aggregator.group_id)
+        kafka = KafkaProbe(state.bootstrap, settings.kafka.topic, settings.aggregator.group_id)
         usage = ProcessProbe(pids)
         probes = [asyncio.create_task(kafka.run(started, stop)), asyncio.create_task(usage.run(stop))]
         options = {k: v for k, v in (("batch", scenario.batch), ("concurrency", scenario.concurrency)) if v}
         if scenario.target == "http":
             ledger = await drive_http(url, keys, scenario.rate, scenario.duration_s, **options)
         else:
-            ledger = await drive_kafka(state["bootstrap"], settings.kafka.topic, scenario.rate, scenario.duration_s,
+            ledger = await drive_kafka(state.bootstrap, settings.kafka.topic, scenario.rate, scenario.duration_s,
                                        **options)
         load_s = time.perf_counter() - started
-        drain_s = await wait_until_drained(state["bootstrap"], settings.kafka.topic, settings.aggregator.group_id, 600)
+        drain_s = await wait_until_drained(state.bootstrap, settings.kafka.topic, settings.aggregator.group_id, 600)
         stop.set()
         await asyncio.gather(*probes)
     finally:
@@ -107,12 +106,11 @@ async def _measure(scenario: Scenario, settings: Settings) -> dict[str, Any]:
             if "aggregator" in processes:
                 await asyncio.to_thread(_stop, processes["aggregator"])
     during = [s for s in kafka.samples if s.t <= load_s] or kafka.samples
-    return {"ledger": ledger, "load_s": load_s, "drain_s": drain_s, "kafka": kafka,
-            "processes": usage.figures(time.perf_counter() - started),
-            "stored_during_load": during[-1].committed if during else 0}
+    return Measured(ledger, load_s, drain_s, kafka.samples, usage.figures(time.perf_counter() - started),
+                    during[-1].committed if during else 0)
 
 
-def run_loadtest(scenario: Scenario, work_dir: Path | None = None) -> tuple[dict[str, Any], Any]:
+def run_loadtest(scenario: Scenario, work_dir: Path | None = None) -> LoadtestRun:
     """Run the scenario; return the figures and the raw samples (for the plot)."""
     settings = Settings().with_data_dir(work_dir or Path(tempfile.mkdtemp(prefix="skillpulse-loadtest-")))
     since = datetime.now(UTC).replace(tzinfo=None)
@@ -121,28 +119,28 @@ def run_loadtest(scenario: Scenario, work_dir: Path | None = None) -> tuple[dict
     measured = asyncio.run(_measure(scenario, settings))
     store = open_store(settings)  # the aggregator has exited: this process may open the store now
     try:
-        delivery = ledger_check(store, measured["ledger"].acknowledged, since)
+        delivery = ledger_check(store, measured.ledger.acknowledged, since)
         fresh = freshness(store, since)
         baseline = raw_insert_baseline(store, since)
     finally:
         store.close()
-    ledger: Ledger = measured["ledger"]
-    stored_per_s = measured["stored_during_load"] / measured["load_s"]
+    ledger = measured.ledger
+    stored_per_s = measured.stored_during_load / measured.load_s
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
         "scenario": {"target": scenario.target, "rate": scenario.rate, "duration_s": scenario.duration_s,
                      "batch": scenario.batch, "concurrency": scenario.concurrency},
         "delivery": delivery | {"sent": ledger.sent, "rejected": ledger.rejected, "retries_after_503": ledger.retries,
                                 "rejected_reasons": dict(ledger.reasons)},
-        "rates": {"sent_per_s": round(ledger.sent / measured["load_s"]),
-                  "accepted_per_s": round(len(ledger.acknowledged) / measured["load_s"]),
+        "rates": {"sent_per_s": round(ledger.sent / measured.load_s),
+                  "accepted_per_s": round(len(ledger.acknowledged) / measured.load_s),
                   "stored_per_s": round(stored_per_s),
-                  "stored_overall_per_s": round(delivery["stored"] / (measured["load_s"] + measured["drain_s"]))},
+                  "stored_overall_per_s": round(delivery["stored"] / (measured.load_s + measured.drain_s))},
         "freshness": fresh,
-        "lag": {"peak_records": max((s.lag for s in measured["kafka"].samples), default=0),
-                "drain_after_stop_s": round(measured["drain_s"], 2)},
-        "processes": measured["processes"],
+        "lag": {"peak_records": max((s.lag for s in measured.lag), default=0),
+                "drain_after_stop_s": round(measured.drain_s, 2)},
+        "processes": measured.processes,
         "baseline": baseline | {"stored_share_of_baseline": round(stored_per_s / baseline["events_per_s"], 3)
                                 if baseline["events_per_s"] else None},
     }
-    return figures, (ledger.timeline, measured["kafka"].samples, measured["load_s"])
+    return LoadtestRun(figures, ledger.timeline, measured.lag, measured.load_s)

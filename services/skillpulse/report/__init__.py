@@ -2,5 +2,5 @@
 definitions and reproducible commands, as one self-contained HTML file (and PDF).
 
 `annual.write_annual_report` makes the files; `collect` gathers the figures through fetch
-callables, `render` turns them into HTML. Nothing is imported here, so that the stack can
-import `report.freshness` without pulling the CLI in (which imports the stack)."""
+callables, `render` turns them into HTML; `sources` says where the figures come from (the
+running stack or the store, through `skillpulse.stack_client`)."""

@@ -3,15 +3,10 @@ were computed and up to which event; a late event can still change past days).""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
 
 from clickhouse_connect.driver.client import Client
-from fastapi import APIRouter, Query
 from pydantic import BaseModel
-
-from skillpulse.contract import PLATFORMS
 
 # Not a KPI: the newest event and the newest insert, over the platforms of the report.
 FRESHNESS_SQL = """
@@ -35,13 +30,3 @@ def data_freshness(store: Client, platforms: tuple[str, ...]) -> Freshness:
         return Freshness(events=0, latest_occurred_at=None, latest_stored_at=None)
     return Freshness(events=int(count), latest_occurred_at=_utc(occurred), latest_stored_at=_utc(stored))
 
-
-def create_freshness_router(store: Client) -> APIRouter:
-    """`GET /v1/freshness?platform=…`, for reports made while `skillpulse up` holds the store."""
-    router = APIRouter()
-
-    @router.get("/v1/freshness")
-    async def freshness(platform: Annotated[list[str] | None, Query()] = None) -> Freshness:
-        return await asyncio.to_thread(data_freshness, store, tuple(platform or (PLATFORMS[0],)))
-
-    return router

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from skillpulse.board import create_board_router
+from skillpulse.api.board import create_board_router
 from skillpulse.board.page import CONFIG_MARK, REFRESH_S
 from skillpulse.contract import PLATFORMS
 

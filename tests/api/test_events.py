@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from skillpulse.collector import create_collector_router
+from skillpulse.api.events import create_collector_router
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
@@ -118,8 +118,8 @@ async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: Col
             small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert small.status_code == 202
-    assert sorted(stats.drain()) == [["accepted", "skilltech.tools", "", 2],
-                                     ["refused", "skilltech.tools", "overloaded", 3]]
+    assert sorted(stats.drain()) == [("accepted", "skilltech.tools", "", 2),
+                                     ("refused", "skilltech.tools", "overloaded", 3)]
 
 
 async def test_rejections_are_counted_per_platform_and_reason(harness, stats: CollectorStats) -> None:  # noqa: ANN001

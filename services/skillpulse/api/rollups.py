@@ -1,0 +1,22 @@
+"""`POST /v1/rollups/refresh`: catch the rollups up now (the CLI calls it once everything it
+sent is stored, instead of waiting for the refresher's next round)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from clickhouse_connect.driver.client import Client
+from fastapi import APIRouter
+
+from skillpulse.store.rollups import refresh_pending
+
+
+def create_rollup_router(store: Client) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/rollups/refresh")
+    async def refresh() -> dict[str, int]:
+        """Recompute every queued user's and day's rollups; answers how many users."""
+        return {"users": await asyncio.to_thread(refresh_pending, store, wait_for_visibility=False)}
+
+    return router

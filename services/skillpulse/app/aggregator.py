@@ -1,0 +1,101 @@
+"""Composition root of the aggregator role: the FastStream consumer that stores batches,
+the rollup refresher and the consumer-lag sampler, and the routers of everything read
+from the store (KPIs, board, pipeline health, freshness, dead letters, rollup refresh).
+
+Two store handles: the writer (consumer, refresher, lag sampler) and one for readers, so
+a slow KPI query never sits in front of an insert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.aggregator import create_aggregator
+from skillpulse.api.board import create_board_router
+from skillpulse.api.dead_letters import create_dead_letter_router
+from skillpulse.api.freshness import create_freshness_router
+from skillpulse.api.health import create_health_router
+from skillpulse.api.kpi import create_kpi_router
+from skillpulse.api.rollups import create_rollup_router
+from skillpulse.app.roles import Role, background
+from skillpulse.config import Settings
+from skillpulse.health.samplers import sample_consumer_lag_forever
+from skillpulse.health.stats import AggregatorStats
+from skillpulse.kafka import wait_until_drained
+from skillpulse.store import apply_migrations, open_store
+from skillpulse.store.allocator import tune_allocator
+from skillpulse.store.client import release_freed_memory
+from skillpulse.store.rollups import refresh_pending
+from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
+
+logger = logging.getLogger("skillpulse.aggregator")
+
+
+async def refresh_forever(store: Client, interval_s: float) -> None:
+    """Keep the recomputed rollups a few seconds behind ingest, whatever happens."""
+    while True:
+        try:
+            refreshed = await asyncio.to_thread(refresh_pending, store)
+        except Exception:
+            logger.exception("rollup refresh failed; retrying")
+        else:
+            if refreshed:
+                with contextlib.suppress(Exception):  # housekeeping; the next batch tries again
+                    await asyncio.to_thread(release_freed_memory, store)
+        await asyncio.sleep(interval_s)
+
+
+async def drain(settings: Settings, bootstrap: str, store: Client) -> None:
+    """Store what the topic holds before the role stops (the embedded broker keeps data in
+    memory only), then bring the rollups up to date."""
+    try:
+        await wait_until_drained(bootstrap, settings.kafka.topic, settings.aggregator.group_id, timeout_s=60)
+        await asyncio.to_thread(refresh_pending, store, wait_for_visibility=False)
+    except Exception:
+        logger.exception("could not drain the topic before stopping")
+
+
+@asynccontextmanager
+async def _store_handle(settings: Settings) -> AsyncIterator[Client]:
+    store = await asyncio.to_thread(open_store, settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@asynccontextmanager
+async def aggregator_role(settings: Settings, bootstrap: str,
+                          telemetry_factory: TelemetryFactory = telemetry_from_env) -> AsyncIterator[Role]:
+    tune_allocator()  # before the engine starts its threads
+    async with AsyncExitStack() as exit_stack:
+        writer = await exit_stack.enter_async_context(_store_handle(settings))
+        await asyncio.to_thread(apply_migrations, writer)
+        reader = await exit_stack.enter_async_context(_store_handle(settings))
+        telemetry = telemetry_factory("aggregator")
+        exit_stack.callback(telemetry.shutdown)
+        stats = AggregatorStats(telemetry.meter)
+        consumer = create_aggregator(settings, writer, bootstrap, telemetry, stats)
+        await consumer.start()
+        exit_stack.push_async_callback(consumer.stop)  # stops consuming, finishes the batch in hand
+        routers = (
+            create_kpi_router(reader), create_health_router(reader), create_freshness_router(reader),
+            create_board_router(), create_dead_letter_router(reader, consumer, settings.kafka.topic),
+            # On the writer's client: with chdb, clickhouse-connect runs one statement at a time
+            # per client, so refresh statements interleave with inserts instead of running beside
+            # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
+            create_rollup_router(writer),
+        )
+        await exit_stack.enter_async_context(background(
+            refresh_forever(writer, settings.aggregator.refresh_interval_s),
+            sample_consumer_lag_forever(writer, stats, bootstrap, settings.kafka.topic, settings.aggregator.group_id),
+        ))
+        try:
+            yield Role("aggregator", routers, store=reader)
+        finally:
+            await drain(settings, bootstrap, reader)

@@ -1,0 +1,42 @@
+"""Composition root of the collector role: `POST /v1/events` and `/readyz` on a FastStream
+producer (acks=all), and the collector's counts published every second to the stats topic
+(the aggregator stores them: a collector holds no store in production)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from faststream.kafka import KafkaBroker
+
+from skillpulse.api.events import create_collector_router
+from skillpulse.app.roles import Role, background
+from skillpulse.collector.publisher import RecordPublisher
+from skillpulse.config import Settings
+from skillpulse.credentials import api_key_hashes, pseudonym_secret
+from skillpulse.health.samplers import publish_collector_stats_forever
+from skillpulse.health.stats import CollectorStats
+from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
+
+
+@asynccontextmanager
+async def collector_role(settings: Settings, bootstrap: str,
+                         telemetry_factory: TelemetryFactory = telemetry_from_env) -> AsyncIterator[Role]:
+    telemetry = telemetry_factory("collector")
+    try:
+        producer = KafkaBroker(bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"),
+                               middlewares=telemetry.kafka_middlewares())
+        await producer.connect()
+        try:
+            counts = CollectorStats(telemetry.meter)
+            router = create_collector_router(
+                settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
+                RecordPublisher(producer, settings.kafka.topic), counts, telemetry.tracer)
+            async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
+                yield Role("collector", (router,))
+        finally:
+            await producer.stop()
+    finally:
+        telemetry.shutdown()

@@ -1,0 +1,102 @@
+"""A `skillpulse up` process: it claims the data dir, starts the embedded tansu broker when
+no Kafka is configured (a child process), creates the topics, starts its roles through the
+HTTP app's lifespan, serves HTTP, and publishes where it answers (`stack.json`).
+
+`roles` picks what it runs: both (embedded, one process), or one per container. With
+`SKILLPULSE_KAFKA_BOOTSTRAP` / `SKILLPULSE_CLICKHOUSE_URL` set, the same code runs against
+Apache Kafka and a ClickHouse server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from functools import partial
+
+import uvicorn
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+
+from skillpulse.app.aggregator import aggregator_role
+from skillpulse.app.collector import collector_role
+from skillpulse.app.http import create_app
+from skillpulse.app.roles import ROLES, Role, RoleFactory
+from skillpulse.config import Settings
+from skillpulse.kafka import EmbeddedKafka, ensure_topics
+from skillpulse.stack_state import StackState, clear_state, write_state
+from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    roles: tuple[str, ...] = ROLES
+    telemetry: TelemetryFactory = telemetry_from_env  # service name → its tracer and meter
+    bootstrap: str = ""
+    url: str = ""
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _app: FastAPI | None = None
+
+    @property
+    def store(self) -> Client | None:
+        """The aggregator role's reader handle, when this process runs that role."""
+        started: list[Role] = self._app.state.roles if self._app is not None else []
+        return next((role.store for role in started if role.store is not None), None)
+
+    async def __aenter__(self) -> Stack:
+        try:
+            await self._start()
+        except BaseException:
+            await self._exit.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._exit.aclose()
+
+    def _role_factories(self) -> list[RoleFactory]:
+        # The aggregator first: it applies the migrations, and stops last (it drains the topic).
+        build = {"aggregator": aggregator_role, "collector": collector_role}
+        return [partial(build[name], self.settings, self.bootstrap, self.telemetry)
+                for name in ROLES[::-1] if name in self.roles]
+
+    async def _start(self) -> None:
+        settings, data_dir = self.settings, self.settings.paths.data_dir
+        # Claim the data dir at once: other commands wait for this stack instead of
+        # racing it for the store (one process per chdb path).
+        write_state(data_dir, StackState(pid=os.getpid()))
+        self._exit.callback(clear_state, data_dir)
+        self.bootstrap = settings.kafka.bootstrap or ""
+        if not self.bootstrap:
+            kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
+            self.bootstrap = await asyncio.to_thread(kafka.start)
+            self._exit.callback(kafka.stop)
+        await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
+                                             settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1})
+        self._app = create_app(self._role_factories())
+        await self._exit.enter_async_context(self._app.router.lifespan_context(self._app))
+        await self._serve(self._app)
+        write_state(data_dir, StackState(pid=os.getpid(), url=self.url, bootstrap=self.bootstrap))
+
+    async def _serve(self, app: FastAPI) -> None:
+        """Serve `app` (its lifespan already entered, so a role's start-up error reaches the
+        caller); stopping it is the first thing the stack does on the way out."""
+        config = uvicorn.Config(app, host=self.settings.collector.host, port=self.settings.collector.port,
+                                log_level="warning", access_log=False, lifespan="off")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()  # re-raise the bind error
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{self.settings.collector.host}:{port}"
+
+        async def stop_server() -> None:
+            server.should_exit = True
+            await task
+
+        self._exit.push_async_callback(stop_server)  # first to stop: no new events accepted
