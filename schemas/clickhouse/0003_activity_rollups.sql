@@ -1,6 +1,8 @@
--- Rollups fed by materialized views at insert time: they are current as soon as an
--- event is stored (no nightly job), and exact under resends and replays because they
--- keep exact distinct-count states (uniqExact), never counters.
+-- Rollups of `events`, no nightly job. `login_days`, `user_days` and `tool_first_seen`
+-- are fed by materialized views at insert time: current as soon as an event is stored,
+-- and exact under resends and replays because they keep exact distinct-count states
+-- (uniqExact), distinct rows or minimums, never counters. `user_activity` and
+-- `daily_activity` are recomputed a few seconds behind ingest (see each below).
 
 -- Distinct login events per user and Europe/Luxembourg day: the input of B2.
 CREATE TABLE IF NOT EXISTS login_days
@@ -22,7 +24,8 @@ FROM events
 WHERE type = 'login'
 GROUP BY platform, user_key, day, organisation_id;
 
--- Days on which a user did anything: the input of DAU/WAU/MAU and new users.
+-- Days on which a user did anything: the input of WAU/MAU and, through user_activity,
+-- of new users.
 CREATE TABLE IF NOT EXISTS user_days
 (
     platform        LowCardinality(String),
@@ -40,8 +43,9 @@ FROM events;
 
 -- Per user, the days on which they count as active, as merged [first, last] runs, for the
 -- default definitions: B2 (>= 2 logins in 60 days), and any event in 7 and 30 days.
--- Recomputed for the users of each stored batch (skillpulse.store.rollups), so a
--- late event reshapes its user's runs; the newest version wins.
+-- Recomputed by the aggregator's background refresher (skillpulse.store.rollups) for the
+-- users queued in rollup_queue (0006_rollup_queue.sql), so a late event reshapes its
+-- user's runs; the newest version wins.
 CREATE TABLE IF NOT EXISTS user_activity
 (
     platform  LowCardinality(String),
@@ -56,7 +60,8 @@ ENGINE = ReplacingMergeTree(version)
 ORDER BY (platform, user_key);
 
 -- Distinct users and distinct logins per platform, Luxembourg day and organisation
--- ('*' = all organisations), recomputed from `events` for the days each batch touches.
+-- ('*' = all organisations), recomputed from `events` by the same refresher for the days
+-- queued in rollup_queue; the newest version wins.
 CREATE TABLE IF NOT EXISTS daily_activity
 (
     platform     LowCardinality(String),

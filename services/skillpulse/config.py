@@ -63,7 +63,8 @@ class CollectorSettings(BaseSettings):
     max_future_s: float = Field(default=300.0, description="events further ahead are rejected")
     # The raw events' TTL (schemas/clickhouse/0001): an older event would vanish at once.
     retention_days: int = Field(default=9 * 365, ge=1)
-    # JSON object {platform: sha256-hex of its key}. Unset: <data dir>/api-keys.json.
+    # JSON object {platform: sha256-hex of its key}. Unset: <data dir>/api-key-hashes.json,
+    # generated with the plain keys in <data dir>/api-keys.txt (skillpulse.credentials).
     api_key_hashes: dict[str, str] | None = None
     platforms: tuple[str, ...] = PLATFORMS
 
@@ -72,8 +73,8 @@ class AggregatorSettings(BaseSettings):
     model_config = _env("SKILLPULSE_AGGREGATOR_")
     group_id: str = "skillpulse-aggregator"
     # 10,000 rather than 50,000: one batch's rows and the insert's buffers are the
-    # aggregator's working set (peak 612 vs 766 MB storing a 500,000-event burst in an
-    # isolated run; loadtests/results/aggregator-burst.md).
+    # aggregator's working set, so smaller batches lower its peak memory under a burst
+    # (measured in loadtests/results/aggregator-burst.md).
     batch_max_rows: int = Field(default=10_000, ge=1)
     batch_timeout_ms: int = Field(default=500, ge=1)
     # Kafka prefetches up to this much per partition ahead of the handler: with a

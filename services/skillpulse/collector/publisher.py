@@ -7,11 +7,12 @@ import asyncio
 from faststream.kafka import KafkaBroker
 
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord
+from skillpulse.errors import SkillpulseError
 from skillpulse.kafka.topics import record_key
 
 
-class BrokerUnavailable(RuntimeError):
-    pass
+class BrokerUnavailable(SkillpulseError, RuntimeError):
+    """The broker did not acknowledge every record in time (503)."""
 
 
 class RecordPublisher:

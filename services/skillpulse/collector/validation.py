@@ -11,14 +11,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from skillpulse.contract import LoginEvent, ToolUseEvent, TrainingEvent, platform_event_adapter
+from skillpulse.errors import SkillpulseError
 
 
-class BatchTooLarge(ValueError):
-    pass
+class BatchTooLarge(SkillpulseError, ValueError):
+    """More events in one request than the collector takes (413)."""
 
 
-class InvalidBody(ValueError):
-    pass
+class InvalidBody(SkillpulseError, ValueError):
+    """The body is not JSON (400)."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skillpulse.dashboards.contract_kpis import contract_kpis
-from skillpulse.dashboards.pipeline_health import pipeline_health
+from skillpulse.extras import needs_extra
+
+# The builders import grafana-foundation-sdk; every dashboards module comes through here
+# (the package imports this one first), so this is where its absence is told.
+with needs_extra("dashboards", "`skillpulse dashboards`"):
+    from skillpulse.dashboards.contract_kpis import contract_kpis
+    from skillpulse.dashboards.pipeline_health import pipeline_health
 
 # File name in dashboards/ → builder.
 DASHBOARDS: dict[str, Callable[[], dict[str, Any]]] = {

@@ -9,18 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from grafana_client import GrafanaApi
-from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
-
 from skillpulse.dashboards.clickhouse_query import DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION
 from skillpulse.dashboards.generate import DASHBOARDS
 from skillpulse.dashboards.panels import FOLDER_TITLE, FOLDER_UID
+from skillpulse.errors import SkillpulseError
+from skillpulse.extras import needs_extra
+
+with needs_extra("dashboards", "`skillpulse dashboards push`"):
+    from grafana_client import GrafanaApi
+    from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 DATASOURCE_NAME = "Skilltech Pulse ClickHouse"
 QUERY_TIMEOUT_S = 60  # sent by the plugin as max_execution_time: the read-only profile allows it
 
 
-class PushError(RuntimeError):
+class PushError(SkillpulseError, RuntimeError):
     """Grafana could not be reached or refused a request; the message says what to fix."""
 
 

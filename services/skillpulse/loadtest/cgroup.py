@@ -8,10 +8,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from skillpulse.errors import SkillpulseError
+
 _ROOT = Path("/sys/fs/cgroup")
 
 
-class CgroupUnavailable(RuntimeError):
+class CgroupUnavailable(SkillpulseError, RuntimeError):
     """No writable memory cgroup hierarchy here (not root, or no memory controller)."""
 
 

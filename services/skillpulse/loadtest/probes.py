@@ -7,10 +7,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-import psutil
 from aiokafka import AIOKafkaConsumer
 
+from skillpulse.extras import needs_extra
 from skillpulse.kafka.topics import group_offsets
+
+with needs_extra("loadtest", "`skillpulse loadtest` (CPU and memory per process)"):
+    import psutil
 
 
 def status_memory(pid: int) -> dict[str, int]:

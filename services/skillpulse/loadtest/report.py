@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from skillpulse.extras import needs_extra
 from skillpulse.loadtest.probes import LagSample
+
+# At import, so a missing plotter fails before the load runs, not after. Drawn on a
+# Figure (no pyplot): no GUI backend, no global figure state.
+with needs_extra("loadtest", "`skillpulse loadtest`"):
+    from matplotlib.figure import Figure
 
 # --option → (path in the figures, "min" or "max")
 THRESHOLDS = {
@@ -40,10 +46,6 @@ def missed_thresholds(figures: dict[str, Any], limits: dict[str, float | None]) 
 
 def write_plot(path: Path, timeline: list[tuple[float, int]], samples: list[LagSample], load_s: float) -> None:
     """Acknowledged and stored events per second, and the consumer lag, over the run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     def rate(points: list[tuple[float, int]]) -> tuple[list[float], list[float]]:
         xs, ys = [], []
@@ -55,7 +57,8 @@ def write_plot(path: Path, timeline: list[tuple[float, int]], samples: list[LagS
 
     acked = sorted(timeline)
     step = max(1, len(acked) // 400)  # one point every few batches keeps the line readable
-    figure, (rates, lag) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    figure = Figure(figsize=(10, 6))
+    rates, lag = figure.subplots(2, 1, sharex=True)
     rates.plot(*rate(acked[::step]), label="acknowledged by the pipeline / s")
     rates.plot(*rate([(s.t, s.committed) for s in samples]), label="stored (committed) / s")
     rates.set_ylabel("events / s")
@@ -68,7 +71,6 @@ def write_plot(path: Path, timeline: list[tuple[float, int]], samples: list[LagS
         axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def write_json(path: Path, figures: dict[str, Any]) -> None:

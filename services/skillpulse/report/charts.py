@@ -10,11 +10,13 @@ import io
 from datetime import date
 from typing import Any
 
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-
+from skillpulse.extras import needs_extra
 from skillpulse.report.collect import MonthFigures
+
+with needs_extra("report", "`skillpulse report`"):
+    import matplotlib
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 matplotlib.use("Agg")  # never a GUI backend, whatever the environment says
 _STYLE = {"svg.fonttype": "none", "svg.hashsalt": "skillpulse-report", "font.size": 9,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from skillpulse.errors import SkillpulseError
 
-class ReportError(ValueError):
+
+class ReportError(SkillpulseError, ValueError):
     """A report could not be made; the message says why and what to do."""

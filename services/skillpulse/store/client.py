@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
-import clickhouse_connect
-from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ProgrammingError
+from importlib import import_module
 
 from skillpulse.config import Settings
+from skillpulse.errors import SkillpulseError
+from skillpulse.extras import needs_extra
+
+with needs_extra("aggregator", "the store (ClickHouse)"):
+    import clickhouse_connect
+    from clickhouse_connect.driver.client import Client
+    from clickhouse_connect.driver.exceptions import ProgrammingError
 
 
-class StoreBusyError(RuntimeError):
+class StoreBusyError(SkillpulseError, RuntimeError):
     """The embedded store is open in another process (chdb allows one per path)."""
 
 
@@ -27,7 +32,12 @@ def _connect(settings: Settings, database: str | None) -> Client:
     kwargs: dict[str, object] = {"dsn": dsn}
     if database:
         kwargs["database"] = database
-    if not embedded(settings):
+    if embedded(settings):
+        # clickhouse-connect loads chdb for a chdb:// DSN; without it, its ImportError
+        # would name clickhouse-connect's own extra, not ours.
+        with needs_extra("embedded", "the embedded store (SKILLPULSE_CLICKHOUSE_URL unset)"):
+            import_module("chdb")
+    else:
         # No session: the stack queries one client from several threads (refresher, lag
         # sampler, KPI API), and a ClickHouse session takes one query at a time.
         kwargs |= {"username": ch.user, "password": ch.password.get_secret_value(),
@@ -67,9 +77,9 @@ def release_freed_memory(store: Client) -> bool:
     """Hand the embedded engine's freed pages back to the kernel.
 
     chdb's jemalloc keeps freed pages for 5 s, and its memory worker purges them only
-    past a fifth of the machine's RAM; in our process that is our RSS, and after a burst
-    of batches it was ~190 MB. Called after each batch and refresh round; a no-op (False)
-    for a ClickHouse server, which manages its own memory."""
+    past a fifth of the machine's RAM; in our process those pages count in our RSS until
+    then. Called after each batch and refresh round; a no-op (False) for a ClickHouse
+    server, which manages its own memory."""
     if not store.uri.startswith("chdb://"):
         return False
     store.command("SYSTEM JEMALLOC PURGE")
