@@ -15,19 +15,19 @@ REQUEST = Request(datetime(2014, 11, 12, 11, 45, 26, 123000, tzinfo=UTC),
 
 @pytest.mark.parametrize("raw, expanded", [
     ("select * from foo where $__timeFilter(cast(sth as timestamp))",
-     "select * from foo where cast(sth as timestamp) >= toDateTime(1415792726) AND cast(sth as timestamp) <= "
-     "toDateTime(1447328726)"),
+     ("select * from foo where cast(sth as timestamp) >= toDateTime(1415792726) AND cast(sth as timestamp) <= "
+      "toDateTime(1447328726)")),
     ("select * from foo where $__timeFilter(cast(sth as timestamp) )",
-     "select * from foo where cast(sth as timestamp) >= toDateTime(1415792726) AND cast(sth as timestamp) <= "
-     "toDateTime(1447328726)"),
+     ("select * from foo where cast(sth as timestamp) >= toDateTime(1415792726) AND cast(sth as timestamp) <= "
+      "toDateTime(1447328726)")),
     ("select * from foo where $__timeFilter_ms(cast(sth as timestamp))",
-     "select * from foo where cast(sth as timestamp) >= fromUnixTimestamp64Milli(1415792726123) AND "
-     "cast(sth as timestamp) <= fromUnixTimestamp64Milli(1447328726456)"),
+     ("select * from foo where cast(sth as timestamp) >= fromUnixTimestamp64Milli(1415792726123) AND "
+      "cast(sth as timestamp) <= fromUnixTimestamp64Milli(1447328726456)")),
     ("select * from foo where ( date >= $__fromTime and date <= $__toTime ) limit 100",
      "select * from foo where ( date >= toDateTime(1415792726) and date <= toDateTime(1447328726) ) limit 100"),
     ("select * from foo where ( date >= $__fromTime_ms ) and ( date <= $__toTime_ms ) limit 100",
-     "select * from foo where ( date >= fromUnixTimestamp64Milli(1415792726123) ) and "
-     "( date <= fromUnixTimestamp64Milli(1447328726456) ) limit 100"),
+     ("select * from foo where ( date >= fromUnixTimestamp64Milli(1415792726123) ) and "
+      "( date <= fromUnixTimestamp64Milli(1447328726456) ) limit 100")),
     ("select $__timeInterval(col) from foo", "select toStartOfInterval(toDateTime(col), INTERVAL 20 second) from foo"),
     ("select $__timeInterval_ms(col) from foo",
      "select toStartOfInterval(toDateTime64(col, 3), INTERVAL 20000 millisecond) from foo"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from clickhouse_connect.driver.client import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from skillpulse.kpi import KpiParams, active_users_series
 from tests.factories import clear_store, login, store_records
@@ -15,8 +18,8 @@ from tests.kpi.reference import active_users_reference
 L = datetime(2026, 1, 10, 9, tzinfo=UTC)
 DUP = str(uuid.uuid4())
 
-# (event_id, platform, user, occurred_at)
-EDGE_LOGINS = [
+Logins = list[tuple[str, str, str, datetime]]  # (event_id, platform, user, occurred_at)
+EDGE_LOGINS: Logins = [
     ("a1", "skilltech.tools", "a", L), ("a2", "skilltech.tools", "a", L + timedelta(days=59)),  # 59 days: active
     ("b1", "skilltech.tools", "b", L), ("b2", "skilltech.tools", "b", L + timedelta(days=60)),  # 60: never
     ("c1", "skilltech.tools", "c", L), ("c2", "skilltech.tools", "c", L + timedelta(days=61)),  # 61: never
@@ -39,26 +42,27 @@ EDGE_LOGINS = [
 ]
 
 
-def _store(store, logins) -> None:  # noqa: ANN001
+def _store(store: Client, logins: Logins) -> None:
     store_records(store, [login(user, when, event_id=str(uuid.uuid5(uuid.NAMESPACE_OID, eid)), platform=platform)
                           for eid, platform, user, when in logins])
 
 
-def _reference(logins, **params):  # noqa: ANN001, ANN003, ANN202
+def _reference(logins: Logins, **params: Any) -> list[dict[str, object]]:
     keyed = [(str(uuid.uuid5(uuid.NAMESPACE_OID, e)), p, u, w) for e, p, u, w in logins]
     return active_users_reference(keyed, **params)
 
 
 @pytest.mark.parametrize("window_days, min_logins", [(60, 2), (30, 1), (7, 3), (1, 1), (60, 3)])
 @pytest.mark.parametrize("platforms", [("skilltech.tools",), ("skilltech.tube",), ("skilltech.tools", "skilltech.tube")])
-def test_edges_match_the_reference_every_day(store, window_days: int, min_logins: int, platforms: tuple) -> None:  # noqa: ANN001
+def test_edges_match_the_reference_every_day(store: Client, window_days: int, min_logins: int,
+                                             platforms: tuple[str, ...]) -> None:
     _store(store, EDGE_LOGINS)
     params = {"start": date(2025, 12, 1), "end": date(2027, 4, 30), "window_days": window_days,
               "min_logins": min_logins, "platforms": platforms}
     assert active_users_series(store, KpiParams(**params)) == _reference(EDGE_LOGINS, **params)
 
 
-def test_edge_values_by_hand(store) -> None:  # noqa: ANN001
+def test_edge_values_by_hand(store: Client) -> None:
     _store(store, EDGE_LOGINS)
     series = {row["day"]: row["active_users"]
               for row in active_users_series(store, KpiParams(start=date(2026, 1, 1), end=date(2027, 3, 31)))}
@@ -74,12 +78,12 @@ def test_edge_values_by_hand(store) -> None:  # noqa: ANN001
     assert series["2026-12-31"] == 0 and series["2027-01-01"] == 1  # f: both on 1 Jan local; g not active
 
 
-def test_empty_range_and_no_data(store) -> None:  # noqa: ANN001
+def test_empty_range_and_no_data(store: Client) -> None:
     series = active_users_series(store, KpiParams(start=date(2026, 6, 1), end=date(2026, 6, 3)))
     assert series == [{"day": f"2026-06-0{d}", "active_users": 0} for d in (1, 2, 3)]
 
 
-def test_late_event_changes_past_days(store) -> None:  # noqa: ANN001
+def test_late_event_changes_past_days(store: Client) -> None:
     _store(store, [("late-1", "skilltech.tools", "p", L)])
     params = KpiParams(start=L.date(), end=L.date() + timedelta(days=5))
     assert {row["active_users"] for row in active_users_series(store, params)} == {0}
@@ -103,7 +107,8 @@ _logins = st.lists(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_logins, window_days=st.integers(1, 70), min_logins=st.integers(1, 4))
-def test_property_sql_equals_reference(store, rows, window_days: int, min_logins: int) -> None:  # noqa: ANN001
+def test_property_sql_equals_reference(store: Client, rows: list[tuple[int, int, int, int, str]], window_days: int,
+                                       min_logins: int) -> None:
     clear_store(store)
     base = datetime(2026, 2, 1, tzinfo=UTC)
     # event ids drawn from a small pool: resends happen by construction

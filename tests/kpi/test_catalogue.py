@@ -8,9 +8,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
+from loadtests.kpi_benchmark import PANELS
 from skillpulse.kpi import KpiParams
-from skillpulse.kpi.catalogue import METRICS, PANELS, compute
+from skillpulse.kpi.catalogue import METRICS, compute, rows, rows_of, scalar
 from skillpulse.kpi.summary import contract_summary
 from tests.factories import record_json, store_records
 from tests.kpi import reference
@@ -59,8 +61,11 @@ def _value(event: dict) -> bytes:
                        platform=event["platform"], occurred_at=event["occurred_at"].isoformat(), **fields)
 
 
+Loaded = tuple[Client, list[dict]]
+
+
 @pytest.fixture
-def loaded(store):  # noqa: ANN001, ANN201
+def loaded(store: Client) -> Loaded:
     events = _dataset()
     half = len(events) // 2
     store_records(store, [_value(e) for e in events[:half]])  # two batches: resends and late events cross them
@@ -73,14 +78,14 @@ PARAMS = KpiParams(start=START, end=END)
 
 @pytest.mark.parametrize("slug, window", [("dau", 1), ("wau", 7), ("mau", 30)])
 @pytest.mark.parametrize("organisation", [None, "school-2"])
-def test_rolling_users(loaded, slug: str, window: int, organisation: str | None) -> None:  # noqa: ANN001
+def test_rolling_users(loaded: Loaded, slug: str, window: int, organisation: str | None) -> None:
     store, events = loaded
     params = PARAMS.model_copy(update={"organisation": organisation})
     expected = reference.users_active_reference(events, START, END, window, organisation=organisation)
     assert compute(slug, store, params) == expected
 
 
-def test_b2_with_organisation_uses_the_general_path_and_matches(loaded) -> None:  # noqa: ANN001
+def test_b2_with_organisation_uses_the_general_path_and_matches(loaded: Loaded) -> None:
     store, events = loaded
     logins = [(e["event_id"], e["platform"], e["user"], e["occurred_at"]) for e in events
               if e["type"] == "login" and e["organisation_id"] == "school-2"]
@@ -88,7 +93,7 @@ def test_b2_with_organisation_uses_the_general_path_and_matches(loaded) -> None:
     assert compute("active-users", store, params) == reference.active_users_reference(logins, START, END)
 
 
-def test_logins_new_users_and_stickiness(loaded) -> None:  # noqa: ANN001
+def test_logins_new_users_and_stickiness(loaded: Loaded) -> None:
     store, events = loaded
     assert compute("logins", store, PARAMS) == reference.logins_per_day_reference(events, START, END)
     assert compute("new-users", store, PARAMS) == reference.new_users_reference(events, START, END)
@@ -98,7 +103,7 @@ def test_logins_new_users_and_stickiness(loaded) -> None:  # noqa: ANN001
         round(d["users"] / m["users"], 4) if m["users"] else 0.0 for d, m in zip(dau, mau, strict=True)]
 
 
-def test_contract_metrics(loaded) -> None:  # noqa: ANN001
+def test_contract_metrics(loaded: Loaded) -> None:
     store, events = loaded
     assert compute("trained-users", store, PARAMS)["trained_users"] == reference.trained_users_reference(
         events, START, END) == 2
@@ -110,7 +115,7 @@ def test_contract_metrics(loaded) -> None:  # noqa: ANN001
     assert features["new_features"] == len(tools) + len(pairs) == 4
 
 
-def test_tool_usage_and_funnel(loaded) -> None:  # noqa: ANN001
+def test_tool_usage_and_funnel(loaded: Loaded) -> None:
     store, _ = loaded
     usage = compute("tool-usage", store, PARAMS)
     assert usage == [{"tool_category": "content_creation", "tool_id": "podcast-studio", "uses": 2, "users": 2},
@@ -120,7 +125,7 @@ def test_tool_usage_and_funnel(loaded) -> None:  # noqa: ANN001
         {"status": "passed", "users": 1}, {"status": "failed", "users": 1}]
 
 
-def test_b2_yearly_end_and_peak(loaded) -> None:  # noqa: ANN001
+def test_b2_yearly_end_and_peak(loaded: Loaded) -> None:
     store, events = loaded
     logins = [(e["event_id"], e["platform"], e["user"], e["occurred_at"]) for e in events if e["type"] == "login"]
     series = reference.active_users_reference(logins, date(2026, 1, 1), date(2026, 12, 31))
@@ -130,7 +135,7 @@ def test_b2_yearly_end_and_peak(loaded) -> None:  # noqa: ANN001
                        "complete_year": True, "peak_value": peak["active_users"], "peak_day": peak["day"]}]
 
 
-def test_summary_equals_the_metrics(loaded) -> None:  # noqa: ANN001
+def test_summary_equals_the_metrics(loaded: Loaded) -> None:
     store, _ = loaded
     summary = contract_summary(store, END)
     by_id = {row["id"]: row for row in summary["rows"]}
@@ -140,11 +145,25 @@ def test_summary_equals_the_metrics(loaded) -> None:  # noqa: ANN001
     json.dumps(summary)
 
 
-def test_every_metric_and_panel_runs(loaded) -> None:  # noqa: ANN001
+def test_every_metric_runs_with_its_kind_s_type(loaded: Loaded) -> None:
     store, _ = loaded
-    for slug in METRICS:
-        assert compute(slug, store, PARAMS) is not None
-    for panel in PANELS:
-        assert panel.run(store, PARAMS, END)
+    for slug, metric in METRICS.items():
+        result = compute(slug, store, PARAMS)
+        if metric.kind == "scalar":
+            assert isinstance(result, dict) and scalar(slug, store, PARAMS) == result
+            with pytest.raises(TypeError, match="scalar"):
+                rows(slug, store, PARAMS)
+            with pytest.raises(TypeError, match=slug):
+                rows_of(slug, result)
+        else:
+            assert isinstance(result, list) and rows(slug, store, PARAMS) == rows_of(slug, result) == result
+            with pytest.raises(TypeError, match=metric.kind):
+                scalar(slug, store, PARAMS)
     with pytest.raises(ValueError, match="organisation"):
         compute("new-tools", store, PARAMS.model_copy(update={"organisation": "x"}))
+
+
+def test_every_benchmark_panel_runs(loaded: Loaded) -> None:
+    store, _ = loaded
+    for panel in PANELS:
+        assert panel.run(store, PARAMS, END)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import stat, table, timeseries
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
+from grafana_foundation_sdk.builders import stat, table, timeseries
 
 from skillpulse.dashboards import sql
 from skillpulse.dashboards.clickhouse_query import DATASOURCE

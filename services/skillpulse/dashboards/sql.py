@@ -4,8 +4,8 @@ data source.
 Those queries take ClickHouse server-side parameters (`{start:Date}`, `{platforms:Array(String)}`,
 `{from_time:DateTime64(3)}` …); Grafana sends none, so `render` replaces each parameter by
 the plugin macro or dashboard variable that carries the same value. Nothing here says how
-a KPI is counted: only what each parameter becomes, and thin wrappers (picking a column,
-one row per agreement year) around the catalogue's text.
+a KPI is counted: only what each parameter becomes, which columns a panel shows, and one
+row per agreement year, around the catalogue's text (`kpi.queries`, `kpi.active_users`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Literal
 
 from skillpulse.health import queries as health
 from skillpulse.kpi import queries
-from skillpulse.kpi.active_users import runs_source
-from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE
+from skillpulse.kpi.active_users import Events, runs_source_for_any_organisation
+from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, MAU_WINDOW_DAYS, TIMEZONE, WAU_WINDOW_DAYS
 from skillpulse.kpi.rolling import series_sql
 from skillpulse.kpi.summary import AGREEMENT_START
 
@@ -78,18 +77,17 @@ def render_kpi(sql: str, **overrides: str) -> str:
     return render(sql, {**KPI_BINDINGS, **overrides})
 
 
-def rolling_series_sql(events: Literal["login", "any"], window_days: int, min_count: int, value: str,
-                       **overrides: str) -> str:
-    """A rolling-window daily series as `rolling_series` computes it: from the rollup's
-    runs when no organisation is chosen, else recomputed. The catalogue picks the source in
-    Python; here the organisation variable does: each source reads its table under a
-    condition that is constant once Grafana inserted the variable, and ClickHouse reads
-    nothing for a constant false."""
-    everyone = "{organisation:String} = ''"
-    fast = runs_source(events, window_days, min_count, by_organisation=False, condition=everyone)
-    general = runs_source(events, window_days, min_count, by_organisation=True, condition=f"NOT ({everyone})")
-    source = f"SELECT runs FROM ({fast})\nUNION ALL\nSELECT runs FROM ({general})"
-    return render_kpi(series_sql(source, value), window=str(window_days), min_count=str(min_count), **overrides)
+def render_rolling(sql: str, window_days: int, min_count: int, **overrides: str) -> str:
+    """`sql`, reading the runs of `runs_source_for_any_organisation(…, window_days,
+    min_count)`, rendered with that window and threshold."""
+    return render_kpi(sql, window=str(window_days), min_count=str(min_count), **overrides)
+
+
+def rolling_series_sql(events: Events, window_days: int, min_count: int, value: str, **overrides: str) -> str:
+    """A rolling-window daily series as `rolling_series` computes it, with the source (the
+    rollup's runs, or recomputed for an organisation) chosen by the organisation variable."""
+    source = runs_source_for_any_organisation(events, window_days, min_count)
+    return render_rolling(series_sql(source, value), window_days, min_count, **overrides)
 
 
 def _per_agreement_year() -> str:
@@ -99,9 +97,8 @@ def _per_agreement_year() -> str:
         first, last = date(year, 1, 1), date(year, 12, 31)
         rows.append(render_kpi(f"""
 SELECT {year} AS year,
-       (SELECT count() FROM ({queries.NEW_CONTENT_TOOLS})) AS mc4_new_content_tools,
-       (SELECT count() FROM ({queries.NEW_TOOLS}))
-       + (SELECT count() FROM ({queries.NEW_TOOL_FEATURES})) AS mp2_new_features
+       (SELECT new_tools FROM ({queries.NEW_CONTENT_TOOLS})) AS mc4_new_content_tools,
+       (SELECT new_features FROM ({queries.NEW_FEATURES})) AS mp2_new_features
 WHERE {{start:Date}} <= {{end:Date}}""", start=f"greatest(toDate('{first}'), {RANGE_FIRST_DAY})",
                                end=f"least(toDate('{last}'), {RANGE_LAST_DAY})"))
     return "SELECT * FROM (\n" + "\nUNION ALL\n".join(rows) + "\n) ORDER BY year"
@@ -115,23 +112,16 @@ B2_NOW = f"""SELECT active_users FROM ({rolling_series_sql("login", B2_WINDOW_DA
 MA4_SINCE_AGREEMENT_START = render_kpi(queries.TRAINED_USERS, start=f"toDate('{AGREEMENT_START}')")
 MC4_MP2_PER_YEAR = _per_agreement_year()
 DAU = render_kpi(f"SELECT day, users AS dau FROM ({queries.DAILY_ACTIVITY})")
-WAU = rolling_series_sql("any", 7, 1, "wau")
-MAU = rolling_series_sql("any", 30, 1, "mau")
-STICKINESS = render_kpi(f"""
-SELECT daily.day AS day, if(monthly.mau = 0, 0, daily.users / monthly.mau) AS stickiness
-FROM ({queries.DAILY_ACTIVITY}) AS daily
-INNER JOIN ({MAU}) AS monthly ON monthly.day = daily.day
-ORDER BY day""")
+WAU = rolling_series_sql("any", WAU_WINDOW_DAYS, 1, "wau")
+MAU = rolling_series_sql("any", MAU_WINDOW_DAYS, 1, "mau")
+_MAU_SERIES = series_sql(runs_source_for_any_organisation("any", MAU_WINDOW_DAYS, 1), "mau")
+STICKINESS = render_rolling(f"SELECT day, stickiness FROM ({queries.stickiness(_MAU_SERIES)})",
+                            MAU_WINDOW_DAYS, 1)
 TOOL_USAGE = render_kpi(queries.TOOL_USAGE)
-# Distinct events per category: each event names one tool, so the tools' counts add up.
-TOOL_USES_BY_CATEGORY = render_kpi(f"""
-SELECT tool_category, sum(uses) AS uses FROM ({queries.TOOL_USAGE})
-GROUP BY tool_category ORDER BY uses DESC, tool_category""")
+TOOL_USES_BY_CATEGORY = render_kpi(queries.TOOL_USES_BY_CATEGORY)
 TRAINING_FUNNEL = render_kpi(queries.TRAINING_FUNNEL)
-# The organisation variable's options: the organisations counted in the daily rollup.
-ORGANISATIONS = render_kpi("""
-SELECT DISTINCT organisation FROM daily_activity
-WHERE platform IN {platforms:Array(String)} AND organisation != '*' ORDER BY organisation""")
+# The organisation variable's options.
+ORGANISATIONS = render_kpi(queries.ORGANISATIONS)
 
 ACCEPTED_RATE = render(health.ACCEPTED_RATE_SERIES, HEALTH_BINDINGS)
 REJECTED_RATE = render(health.REJECTED_RATE_SERIES, HEALTH_BINDINGS)

@@ -1,115 +1,140 @@
-"""The KPI catalogue: every metric once, with its id, title, unit, target and query.
+"""The KPI catalogue: every metric once, with its id, title, unit, target and how it is computed.
 
-The CLI (`skillpulse kpi <slug>`), the HTTP API (`/v1/kpi/<slug>`), the summary table
-and the benchmark all read `METRICS`; no KPI SQL is written anywhere else.
+The CLI (`skillpulse kpi <slug>`), the HTTP API (`/v1/kpi/<slug>`), the contract summary,
+the annual report and the benchmark read `METRICS`. The SQL is in `queries` and in the
+rolling-window builders (`active_users`, `rolling`); the Grafana dashboards render that
+same text (`dashboards.sql`), so each KPI is counted in one place.
+
+A metric's class says its kind and so its result: a series (one row per day) or rows
+metric answers a list of JSON objects, a scalar metric one object. `rows` and `scalar`
+return those types; `compute` is the generic path whose JSON the API and the CLI pass on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from clickhouse_connect.driver.client import Client
 
 from skillpulse.kpi import queries
-from skillpulse.kpi.active_users import rolling_series
-from skillpulse.kpi.params import KpiParams
+from skillpulse.kpi.active_users import rolling_query, rolling_series
+from skillpulse.kpi.params import MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
 
-Result = list[dict[str, Any]] | dict[str, Any]
+Row = dict[str, Any]  # one JSON object: a day of a series, a row, or a scalar metric's answer
+Result = list[Row] | Row  # any metric's answer, as the API and the CLI pass it on
+R = TypeVar("R", list[Row], Row)
 
 
 @dataclass(frozen=True)
-class Metric:
+class Metric(Generic[R]):
+    kind: ClassVar[Literal["series", "rows", "scalar"]]
     id: str
     slug: str
     title: str
     unit: str
-    kind: Literal["series", "scalar", "rows"]
-    compute: Callable[[Client, KpiParams], Result]
+    query: Callable[[Client, KpiParams], R]
     definition: str
     target: float | None = None
     target_period: str | None = None
     parameters: tuple[str, ...] = ("platforms", "organisation")
 
-
-def _rows(store: Client, sql: str, params: KpiParams) -> list[tuple[Any, ...]]:
-    return list(store.query(sql, parameters=params.sql_parameters()).result_rows)
-
-
-def _series(store: Client, sql: str, params: KpiParams, field: str) -> list[dict[str, Any]]:
-    return [{"day": day.isoformat(), field: int(value)} for day, value in _rows(store, sql, params)]
+    def compute(self, store: Client, params: KpiParams) -> R:
+        if params.organisation and "organisation" not in self.parameters:
+            raise ValueError(f"{self.slug} cannot be filtered by organisation")
+        return self.query(store, params)
 
 
-def _any_users(window: int) -> Callable[[Client, KpiParams], Result]:
-    def compute(store: Client, params: KpiParams) -> Result:
+class SeriesMetric(Metric[list[Row]]):
+    """One row per day of the range, in order: `{"day": "YYYY-MM-DD", <value>: …}`."""
+
+    kind = "series"
+
+
+class RowsMetric(Metric[list[Row]]):
+    kind = "rows"
+
+
+class ScalarMetric(Metric[Row]):
+    kind = "scalar"
+
+
+def _fetch(store: Client, sql: str, params: KpiParams) -> Sequence[Sequence[Any]]:
+    return store.query(sql, parameters=params.sql_parameters()).result_rows
+
+
+def _series(store: Client, sql: str, params: KpiParams, field: str) -> list[Row]:
+    return [{"day": day.isoformat(), field: int(value)} for day, value in _fetch(store, sql, params)]
+
+
+def _any_users(window: int) -> Callable[[Client, KpiParams], list[Row]]:
+    def compute(store: Client, params: KpiParams) -> list[Row]:
         return rolling_series(store, params.model_copy(update={"window_days": window}), events="any", value="users")
     return compute
 
 
-def _daily(field: Literal["users", "logins"]) -> Callable[[Client, KpiParams], Result]:
+def _daily(field: Literal["users", "logins"]) -> Callable[[Client, KpiParams], list[Row]]:
     column = 1 if field == "users" else 2  # DAILY_ACTIVITY: day, users, logins
 
-    def compute(store: Client, params: KpiParams) -> Result:
+    def compute(store: Client, params: KpiParams) -> list[Row]:
         return [{"day": row[0].isoformat(), field: int(row[column])}
-                for row in _rows(store, queries.DAILY_ACTIVITY, params)]
+                for row in _fetch(store, queries.DAILY_ACTIVITY, params)]
     return compute
 
 
-def _stickiness(store: Client, params: KpiParams) -> Result:
-    dau, mau = _daily("users")(store, params), _any_users(30)(store, params)
-    return [{"day": d["day"], "stickiness": round(d["users"] / m["users"], 4) if m["users"] else 0.0,
-             "dau": d["users"], "mau": m["users"]} for d, m in zip(dau, mau, strict=True)]  # type: ignore[call-overload]
+def _stickiness(store: Client, params: KpiParams) -> list[Row]:
+    mau = rolling_query(params.model_copy(update={"window_days": MAU_WINDOW_DAYS}), events="any", value="mau")
+    found = store.query(queries.stickiness(mau.sql), parameters=mau.parameters).result_rows
+    return [{"day": day.isoformat(), "stickiness": round(ratio, 4), "dau": int(dau), "mau": int(mau_users)}
+            for day, ratio, dau, mau_users in found]
 
 
-def _new_users(store: Client, params: KpiParams) -> Result:
+def _new_users(store: Client, params: KpiParams) -> list[Row]:
     new = _series(store, queries.NEW_USERS_PER_DAY, params, "new_users")
     dau = _daily("users")(store, params)
-    return [n | {"returning_users": d["users"] - n["new_users"]} for n, d in zip(new, dau, strict=True)]  # type: ignore[index]
+    return [n | {"returning_users": d["users"] - n["new_users"]} for n, d in zip(new, dau, strict=True)]
 
 
-def _period(params: KpiParams) -> dict[str, Any]:
+def _period(params: KpiParams) -> Row:
     return {"from": params.start.isoformat(), "to": params.end.isoformat()}
 
 
-def _trained(store: Client, params: KpiParams) -> Result:
-    return _period(params) | {"trained_users": int(_rows(store, queries.TRAINED_USERS, params)[0][0])}
+def _trained(store: Client, params: KpiParams) -> Row:
+    return _period(params) | {"trained_users": int(_fetch(store, queries.TRAINED_USERS, params)[0][0])}
 
 
-def _new_tools(store: Client, params: KpiParams) -> Result:
-    tools = [tool for (tool,) in _rows(store, queries.NEW_CONTENT_TOOLS, params)]
-    return _period(params) | {"new_tools": len(tools), "tools": tools}
+def _new_tools(store: Client, params: KpiParams) -> Row:
+    [(count, tools)] = _fetch(store, queries.NEW_CONTENT_TOOLS, params)
+    return _period(params) | {"new_tools": int(count), "tools": list(tools)}
 
 
-def _new_features(store: Client, params: KpiParams) -> Result:
-    tools = [tool for (tool,) in _rows(store, queries.NEW_TOOLS, params)]
-    features = [{"tool_id": t, "feature": f} for t, f in _rows(store, queries.NEW_TOOL_FEATURES, params)]
-    return _period(params) | {"new_features": len(tools) + len(features), "new_tools": tools,
-                              "new_tool_features": features}
+def _new_features(store: Client, params: KpiParams) -> Row:
+    [(count, tools, pairs)] = _fetch(store, queries.NEW_FEATURES, params)
+    return _period(params) | {"new_features": int(count), "new_tools": list(tools),
+                              "new_tool_features": [{"tool_id": t, "feature": f} for t, f in pairs]}
 
 
-def _tool_usage(store: Client, params: KpiParams) -> Result:
+def _tool_usage(store: Client, params: KpiParams) -> list[Row]:
     return [{"tool_category": c, "tool_id": t, "uses": int(u), "users": int(n)}
-            for c, t, u, n in _rows(store, queries.TOOL_USAGE, params)]
+            for c, t, u, n in _fetch(store, queries.TOOL_USAGE, params)]
 
 
-def _funnel(store: Client, params: KpiParams) -> Result:
-    counts = _rows(store, queries.TRAINING_FUNNEL, params)[0]
+def _funnel(store: Client, params: KpiParams) -> list[Row]:
+    counts = _fetch(store, queries.TRAINING_FUNNEL, params)[0]
     return [{"status": status, "users": int(users)} for status, users in zip(queries.TRAINING_STATUSES, counts,
                                                                               strict=True)]
 
 
-def _b2(store: Client, params: KpiParams) -> Result:
+def _b2(store: Client, params: KpiParams) -> list[Row]:
     return rolling_series(store, params, events="login", value="active_users")
 
 
-def _b2_yearly(store: Client, params: KpiParams) -> Result:
+def _b2_yearly(store: Client, params: KpiParams) -> list[Row]:
     """Per calendar year in the range: the value on 31 December (or the range's last day)
     and the peak with its date."""
-    series = _b2(store, params)
-    years: dict[int, list[dict[str, Any]]] = {}
-    for row in series:  # type: ignore[union-attr]
+    years: dict[int, list[Row]] = {}
+    for row in _b2(store, params):
         years.setdefault(int(row["day"][:4]), []).append(row)
     result = []
     for year, rows in sorted(years.items()):
@@ -121,74 +146,62 @@ def _b2_yearly(store: Client, params: KpiParams) -> Result:
 
 
 _ROLLING = ("platforms", "organisation", "window_days", "min_logins")
-METRICS: dict[str, Metric] = {m.slug: m for m in (
-    Metric("B2", "active-users", "Active users (B2)", "users", "series", _b2,
-           "users with >= min_logins logins (distinct event_id) in the window_days calendar days ending each day",
-           target=1600, target_period="any day", parameters=_ROLLING),
-    Metric("B2-year", "active-users-yearly", "Active users per year: 31 December and peak", "users", "rows",
-           _b2_yearly, "B2 on the last day of each year in the range, and its peak with the date",
-           target=1600, target_period="calendar year", parameters=_ROLLING),
-    Metric("MA4", "trained-users", "Users trained (MA4)", "users", "scalar", _trained,
-           "distinct users with a training event of status completed or passed in the period",
-           target=500, target_period="2026-2029"),
-    Metric("MC4", "new-tools", "New content-creation tools (MC4)", "tools", "scalar", _new_tools,
-           "distinct tool_id of category content_creation whose first event falls in the period",
-           target=10, target_period="2026-2029", parameters=("platforms",)),
-    Metric("MP2", "new-features", "New tools and features (MP2)", "features", "scalar", _new_features,
-           "new tool_id plus new (tool_id, feature) pairs first seen in the period",
-           target=6, target_period="calendar year", parameters=("platforms",)),
-    Metric("DAU", "dau", "Daily active users", "users", "series", _daily("users"), "distinct users with any event that day"),
-    Metric("WAU", "wau", "Weekly active users", "users", "series", _any_users(7),
-           "distinct users with any event in the 7 days ending each day"),
-    Metric("MAU", "mau", "Monthly active users", "users", "series", _any_users(30),
-           "distinct users with any event in the 30 days ending each day"),
-    Metric("STICKINESS", "stickiness", "Stickiness (DAU / MAU)", "ratio", "series", _stickiness, "DAU divided by MAU"),
-    Metric("LOGINS", "logins", "Logins per day", "logins", "series",
-           _daily("logins"),
-           "distinct login events per day"),
-    Metric("NEW-USERS", "new-users", "New and returning users", "users", "series", _new_users,
-           "users whose first event falls on the day; returning = DAU - new", parameters=("platforms",)),
-    Metric("TOOLS", "tool-usage", "Tool usage by tool and category", "uses", "rows", _tool_usage,
-           "distinct tool_use events and users per tool in the period"),
-    Metric("FUNNEL", "training-funnel", "Training funnel", "users", "rows", _funnel,
-           "distinct users per training status in the period (enrolled → started → completed/passed)"),
+METRICS: dict[str, SeriesMetric | RowsMetric | ScalarMetric] = {m.slug: m for m in (
+    SeriesMetric("B2", "active-users", "Active users (B2)", "users", _b2,
+                 "users with >= min_logins logins (distinct event_id) in the window_days calendar days ending "
+                 "each day", target=1600, target_period="any day", parameters=_ROLLING),
+    RowsMetric("B2-year", "active-users-yearly", "Active users per year: 31 December and peak", "users",
+               _b2_yearly, "B2 on the last day of each year in the range, and its peak with the date",
+               target=1600, target_period="calendar year", parameters=_ROLLING),
+    ScalarMetric("MA4", "trained-users", "Users trained (MA4)", "users", _trained,
+                 "distinct users with a training event of status completed or passed in the period",
+                 target=500, target_period="2026-2029"),
+    ScalarMetric("MC4", "new-tools", "New content-creation tools (MC4)", "tools", _new_tools,
+                 "distinct tool_id of category content_creation whose first event falls in the period",
+                 target=10, target_period="2026-2029", parameters=("platforms",)),
+    ScalarMetric("MP2", "new-features", "New tools and features (MP2)", "features", _new_features,
+                 "new tool_id plus new (tool_id, feature) pairs first seen in the period",
+                 target=6, target_period="calendar year", parameters=("platforms",)),
+    SeriesMetric("DAU", "dau", "Daily active users", "users", _daily("users"),
+                 "distinct users with any event that day"),
+    SeriesMetric("WAU", "wau", "Weekly active users", "users", _any_users(WAU_WINDOW_DAYS),
+                 f"distinct users with any event in the {WAU_WINDOW_DAYS} days ending each day"),
+    SeriesMetric("MAU", "mau", "Monthly active users", "users", _any_users(MAU_WINDOW_DAYS),
+                 f"distinct users with any event in the {MAU_WINDOW_DAYS} days ending each day"),
+    SeriesMetric("STICKINESS", "stickiness", "Stickiness (DAU / MAU)", "ratio", _stickiness, "DAU divided by MAU"),
+    SeriesMetric("LOGINS", "logins", "Logins per day", "logins", _daily("logins"), "distinct login events per day"),
+    SeriesMetric("NEW-USERS", "new-users", "New and returning users", "users", _new_users,
+                 "users whose first event falls on the day; returning = DAU - new", parameters=("platforms",)),
+    RowsMetric("TOOLS", "tool-usage", "Tool usage by tool and category", "uses", _tool_usage,
+               "distinct tool_use events and users per tool in the period"),
+    RowsMetric("FUNNEL", "training-funnel", "Training funnel", "users", _funnel,
+               "distinct users per training status in the period (enrolled → started → completed/passed)"),
 )}
 
 
 def compute(slug: str, store: Client, params: KpiParams) -> Result:
+    return METRICS[slug].compute(store, params)
+
+
+def rows(slug: str, store: Client, params: KpiParams) -> list[Row]:
+    """A series or rows metric's answer."""
     metric = METRICS[slug]
-    if params.organisation and "organisation" not in metric.parameters:
-        raise ValueError(f"{slug} cannot be filtered by organisation")
+    if isinstance(metric, ScalarMetric):
+        raise TypeError(f"{slug} is a scalar metric: use `scalar`")
     return metric.compute(store, params)
 
 
-@dataclass(frozen=True)
-class Panel:
-    """A dashboard panel: a catalogue metric over the dashboard's range (or as of its end)."""
-
-    title: str
-    slug: str
-    as_of: bool = False  # a stat as of the range's last day, else the whole range
-
-    def run(self, store: Client, params: KpiParams, as_of: date) -> Result:
-        if self.as_of:
-            params = params.model_copy(update={"start": as_of, "end": as_of})
-        return compute(self.slug, store, params)
+def scalar(slug: str, store: Client, params: KpiParams) -> Row:
+    """A scalar metric's answer."""
+    metric = METRICS[slug]
+    if not isinstance(metric, ScalarMetric):
+        raise TypeError(f"{slug} is a {metric.kind} metric: use `rows`")
+    return metric.compute(store, params)
 
 
-PANELS = (
-    Panel("B2 now vs 1,600", "active-users", as_of=True),
-    Panel("B2 daily series", "active-users"),
-    Panel("B2 year end and peak", "active-users-yearly"),
-    Panel("MA4 trained users", "trained-users"),
-    Panel("MC4 new content tools", "new-tools"),
-    Panel("MP2 new features", "new-features"),
-    Panel("DAU", "dau"),
-    Panel("WAU", "wau"),
-    Panel("MAU", "mau"),
-    Panel("Stickiness", "stickiness"),
-    Panel("Logins per day", "logins"),
-    Panel("New vs returning users", "new-users"),
-    Panel("Tool usage", "tool-usage"),
-    Panel("Training funnel", "training-funnel"),
-)
+def rows_of(slug: str, result: Result) -> list[Row]:
+    """`result`, a series or rows metric's answer from the generic path (`compute`, or the
+    API's JSON of it), typed; TypeError if it is not one."""
+    if isinstance(METRICS[slug], ScalarMetric) or not isinstance(result, list):
+        raise TypeError(f"{slug} answers one object, not rows")
+    return result

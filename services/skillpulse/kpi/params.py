@@ -11,6 +11,7 @@ from skillpulse.contract import PLATFORMS
 TIMEZONE = "Europe/Luxembourg"
 MAX_RANGE_DAYS = 3660
 B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
+WAU_WINDOW_DAYS, MAU_WINDOW_DAYS = 7, 30  # users with any event in the 7 or 30 days ending each day
 
 
 def local_days(first: str, last: str) -> str:

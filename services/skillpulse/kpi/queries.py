@@ -1,5 +1,7 @@
-"""SQL of the KPIs that are not rolling windows. Each query takes the parameters of
-`KpiParams.sql_parameters()`; days are Europe/Luxembourg calendar days."""
+"""SQL of the KPIs that are not rolling windows (those: `active_users`, with `rolling`'s
+builders). Each query takes the parameters of `KpiParams.sql_parameters()`; days are
+Europe/Luxembourg calendar days. The catalogue runs this text and the Grafana dashboards
+render it (`dashboards.sql`)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,10 @@ TOOL_USAGE = f"""
 SELECT tool_category, tool_id, uniqExact(event_id) AS uses, uniqExact(user_key) AS users FROM events
 WHERE type = 'tool_use' AND {IN_RANGE}
 GROUP BY tool_category, tool_id ORDER BY uses DESC, tool_id"""
+# Distinct events per category: each event names one tool, so the tools' counts add up.
+TOOL_USES_BY_CATEGORY = f"""
+SELECT tool_category, sum(uses) AS uses FROM ({TOOL_USAGE})
+GROUP BY tool_category ORDER BY uses DESC, tool_category"""
 
 # DAU and logins per day, kept per day by the rollup refresh.
 DAILY_ACTIVITY = """
@@ -37,6 +43,21 @@ LEFT JOIN (
 ) AS counted ON counted.day = calendar.day
 GROUP BY day
 ORDER BY day"""
+# The organisations the `organisation` parameter can name: those the daily rollup counts.
+ORGANISATIONS = """
+SELECT DISTINCT organisation FROM daily_activity
+WHERE platform IN {platforms:Array(String)} AND organisation != '*' ORDER BY organisation"""
+
+
+def stickiness(mau_series: str) -> str:
+    """DAU / MAU per day (0 without MAU), with both, from DAILY_ACTIVITY and `mau_series`:
+    a daily series (`day`, `mau`) over the same range (`rolling` builds it)."""
+    return f"""
+SELECT daily.day AS day, if(monthly.mau = 0, 0, daily.users / monthly.mau) AS stickiness,
+       daily.users AS dau, monthly.mau AS mau
+FROM ({DAILY_ACTIVITY}) AS daily
+INNER JOIN ({mau_series}) AS monthly ON monthly.day = daily.day
+ORDER BY day"""
 
 # Users whose first event on the platform falls on the day (per-user runs keep first_day).
 NEW_USERS_PER_DAY = """
@@ -49,16 +70,24 @@ LEFT JOIN (
 ) AS counted ON counted.day = calendar.day
 ORDER BY day"""
 
-# First appearance: the first event naming the tool (or the tool and feature).
-_FIRST_SEEN = f"""
-SELECT {{keys}} FROM tool_first_seen
-WHERE platform IN {{{{platforms:Array(String)}}}} {{where}}
-GROUP BY {{keys}}
-HAVING toDate(min(first_seen), '{TIMEZONE}') BETWEEN {{{{start:Date}}}} AND {{{{end:Date}}}} {{having}}
-ORDER BY {{keys}}"""
 
-# MC4: content-creation tools first seen in the period.
-NEW_CONTENT_TOOLS = _FIRST_SEEN.format(keys="tool_id", where="",
-                                       having="AND has(groupUniqArray(tool_category), 'content_creation')")
-NEW_TOOLS = _FIRST_SEEN.format(keys="tool_id", where="", having="")
-NEW_TOOL_FEATURES = _FIRST_SEEN.format(keys="tool_id, feature", where="AND feature != ''", having="")
+def _first_seen(keys: str, where: str = "", having: str = "") -> str:
+    """The `keys` (a tool, or a tool and feature) whose first event on the platforms falls
+    in the period."""
+    return f"""
+SELECT {keys} FROM tool_first_seen
+WHERE platform IN {{platforms:Array(String)}} {where}
+GROUP BY {keys}
+HAVING toDate(min(first_seen), '{TIMEZONE}') BETWEEN {{start:Date}} AND {{end:Date}} {having}"""
+
+
+# MC4: content-creation tools first seen in the period, how many and which (sorted).
+NEW_CONTENT_TOOLS = f"""
+SELECT count() AS new_tools, arraySort(groupArray(tool_id)) AS tools
+FROM ({_first_seen("tool_id", having="AND has(groupUniqArray(tool_category), 'content_creation')")})"""
+# MP2: tools first seen in the period plus (tool, feature) pairs first seen in it; both sorted.
+NEW_FEATURES = f"""
+SELECT length(new_tools) + length(new_tool_features) AS new_features,
+       (SELECT arraySort(groupArray(tool_id)) FROM ({_first_seen("tool_id")})) AS new_tools,
+       (SELECT arraySort(groupArray((tool_id, feature)))
+        FROM ({_first_seen("tool_id, feature", where="AND feature != ''")})) AS new_tool_features"""

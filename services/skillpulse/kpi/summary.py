@@ -7,7 +7,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.kpi.catalogue import METRICS, compute
+from skillpulse.kpi.catalogue import METRICS, rows, scalar
 from skillpulse.kpi.params import KpiParams
 
 AGREEMENT_START = date(2026, 1, 1)  # the 2026–2029 multi-year agreement
@@ -20,31 +20,31 @@ def _period(metric_slug: str, as_of: date) -> date:
 
 def contract_summary(store: Client, as_of: date, platforms: tuple[str, ...] = ("skilltech.tools",)) -> dict[str, Any]:
     day = KpiParams(start=as_of, end=as_of, platforms=platforms)
-    rows: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
 
     def add(slug: str, value: float, start: date) -> None:
         metric = METRICS[slug]
         progress = round(100 * value / metric.target, 1) if metric.target else None
-        rows.append({"id": metric.id, "metric": slug, "title": metric.title, "value": value,
-                     "target": metric.target, "target_period": metric.target_period,
-                     "progress_pct": progress, "from": start.isoformat(), "to": as_of.isoformat()})
+        table.append({"id": metric.id, "metric": slug, "title": metric.title, "value": value,
+                      "target": metric.target, "target_period": metric.target_period,
+                      "progress_pct": progress, "from": start.isoformat(), "to": as_of.isoformat()})
 
-    add("active-users", compute("active-users", store, day)[0]["active_users"], as_of)  # type: ignore[index]
+    add("active-users", rows("active-users", store, day)[0]["active_users"], as_of)
     for slug, field in (("trained-users", "trained_users"), ("new-tools", "new_tools"),
                         ("new-features", "new_features")):
         start = _period(slug, as_of)
-        add(slug, compute(slug, store, day.model_copy(update={"start": start}))[field], start)  # type: ignore[call-overload]
-    sticky = compute("stickiness", store, day)[0]  # type: ignore[index]
+        add(slug, scalar(slug, store, day.model_copy(update={"start": start}))[field], start)
+    sticky = rows("stickiness", store, day)[0]
     add("dau", sticky["dau"], as_of)
     add("mau", sticky["mau"], as_of)
     add("stickiness", sticky["stickiness"], as_of)
     return {"as_of": as_of.isoformat(), "platforms": list(platforms),
-            "computed_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": rows}
+            "computed_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": table}
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"KPIs as of {summary['as_of']} ({', '.join(summary['platforms'])}; Europe/Luxembourg days; "
-             f"computed {summary['computed_at']})",
+    lines = [(f"KPIs as of {summary['as_of']} ({', '.join(summary['platforms'])}; Europe/Luxembourg days; "
+              f"computed {summary['computed_at']})"),
              f"{'id':<11}{'indicator':<42}{'value':>9}{'target':>8}{'progress':>10}  period"]
     for row in summary["rows"]:
         target = f"{row['target']:g}" if row["target"] else ""

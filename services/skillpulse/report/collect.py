@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from skillpulse.kpi.catalogue import Result
+from skillpulse.kpi.catalogue import Result, rows_of
 from skillpulse.kpi.params import TIMEZONE, KpiParams
 from skillpulse.kpi.summary import AGREEMENT_START
 from skillpulse.report.errors import ReportError
@@ -75,11 +75,15 @@ def report_period(sources: ReportSources, year: int, platforms: tuple[str, ...],
     if today < start:
         raise ReportError(f"{year} has not started yet (today is {today.isoformat()} in Luxembourg)")
     # A day with data is a day with a DAU: any stored event of the platforms on that day.
-    dau = sources.metric("dau", KpiParams(start=start, end=min(today, last), platforms=platforms))
-    days_with_data = [date.fromisoformat(row["day"]) for row in dau if row["users"]]  # type: ignore[index, union-attr]
+    dau = _rows(sources, "dau", KpiParams(start=start, end=min(today, last), platforms=platforms))
+    days_with_data = [date.fromisoformat(row["day"]) for row in dau if row["users"]]
     if today > last:
         return ReportPeriod(start, last, complete=True, has_data=bool(days_with_data))
     return ReportPeriod(start, max(days_with_data, default=start), complete=False, has_data=bool(days_with_data))
+
+
+def _rows(sources: ReportSources, slug: str, params: KpiParams) -> list[dict[str, Any]]:
+    return rows_of(slug, sources.metric(slug, params))
 
 
 def _months(logins: list[dict[str, Any]], mau: list[dict[str, Any]]) -> list[MonthFigures]:
@@ -98,14 +102,13 @@ def collect_annual_report(sources: ReportSources, *, year: int, platforms: tuple
     now = now or datetime.now(UTC)
     period = report_period(sources, year, platforms, luxembourg_today(now))
     params = KpiParams(start=period.start, end=period.end, platforms=platforms)
-    yearly = sources.metric("active-users-yearly", params)
     return AnnualReport(
         year=year, platforms=platforms, period=period, generated_at=now.astimezone(UTC),
         summary=sources.summary(period.end, platforms),
-        b2_year=yearly[0],  # type: ignore[index]  # one row: the range is one year
-        b2_series=sources.metric("active-users", params),  # type: ignore[arg-type]
-        months=_months(sources.metric("logins", params), sources.metric("mau", params)),  # type: ignore[arg-type]
-        funnel=sources.metric("training-funnel", params),  # type: ignore[arg-type]
+        b2_year=_rows(sources, "active-users-yearly", params)[0],  # one row: the range is one year
+        b2_series=_rows(sources, "active-users", params),
+        months=_months(_rows(sources, "logins", params), _rows(sources, "mau", params)),
+        funnel=_rows(sources, "training-funnel", params),
         freshness=sources.freshness(platforms),
         manual=manual_figures(manual),
     )

@@ -161,9 +161,9 @@ def _definitions() -> str:
     rules = [
         "Days are calendar days in Europe/Luxembourg local time (DST-aware), taken from each event's occurred_at.",
         "A resent event (same event_id) is one event: every count is of distinct event ids or distinct users.",
-        f"B2 (glossary: « Utilisateurs actifs : utilisateurs se connectant plus d'une fois sur une période "
-        f"glissante de 60 jours calendaires »): a user is active on day D with at least {B2_MIN_LOGINS} logins "
-        f"in the {B2_WINDOW_DAYS} calendar days D-{B2_WINDOW_DAYS - 1} … D; two logins on one day count.",
+        (f"B2 (glossary: « Utilisateurs actifs : utilisateurs se connectant plus d'une fois sur une période "
+         f"glissante de 60 jours calendaires »): a user is active on day D with at least {B2_MIN_LOGINS} logins "
+         f"in the {B2_WINDOW_DAYS} calendar days D-{B2_WINDOW_DAYS - 1} … D; two logins on one day count."),
         "Users are pseudonymous keys: no user id or pseudonym appears in this report, only counts.",
     ]
     items = "".join(f"<li>{escape(rule)}</li>" for rule in rules)
