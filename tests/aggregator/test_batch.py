@@ -23,10 +23,11 @@ def test_poison_and_drifted_records_are_dead_lettered_without_user_id() -> None:
     batch = build_batch([FakeRecord(b"\xff\x00garbage", offset=1), FakeRecord(json.dumps(drifted).encode(), offset=2),
                          FakeRecord(None, offset=3), FakeRecord(record_json("training"), offset=4)])
     assert len(batch.events) == 1
-    reasons = [(row[1], row[2]) for row in batch.rejected]
+    reasons = [(letter.reason, letter.field_path) for letter in batch.rejected]
     assert reasons[0][0] == "invalid_json"
     assert reasons[1] == ("extra_forbidden", "login.user_id")
-    assert all("leaked-person" not in row[-1] for row in batch.rejected)
-    assert batch.rejected[1][4] == drifted["event_id"]  # event_id kept where readable
-    assert batch.rejected[1][5] is not None  # received_at kept where readable
-    assert [row[8] for row in batch.rejected] == [1, 2, 3]
+    assert all("leaked-person" not in letter.payload for letter in batch.rejected)
+    assert batch.rejected[1].event_id == drifted["event_id"]  # event_id kept where readable
+    assert batch.rejected[1].received_at is not None  # received_at kept where readable
+    assert [letter.kafka_offset for letter in batch.rejected] == [1, 2, 3]
+    assert {letter.stage for letter in batch.rejected} == {"aggregator"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
 from skillpulse.aggregator import build_batch
 from skillpulse.aggregator import service
@@ -11,7 +12,7 @@ from skillpulse.telemetry import DISABLED
 from tests.factories import FakeRecord, login
 
 
-def test_a_failed_memory_release_leaves_the_batch_stored(store, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_failed_memory_release_leaves_the_batch_stored(store: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(_store: object) -> bool:
         raise RuntimeError("SYSTEM JEMALLOC PURGE refused")
 

@@ -3,39 +3,42 @@
 import uuid
 from datetime import date, timedelta
 
-from skillpulse.aggregator import build_batch, write_batch
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.aggregator import Batch, build_batch, write_batch
+from skillpulse.aggregator.batch import EVENT_ID
 from skillpulse.store.rollups import _day_ranges, refresh_pending
 from tests.factories import FakeRecord, login
 
 
-def _batch(values: list[bytes]):  # noqa: ANN202
+def _batch(values: list[bytes]) -> Batch:
     return build_batch([FakeRecord(value, offset) for offset, value in enumerate(values)])
 
 
-def _copies(store) -> dict[str, int]:  # noqa: ANN001
+def _copies(store: Client) -> dict[str, int]:
     rows = store.query("SELECT toString(event_id), count() FROM events GROUP BY event_id").result_rows
     return dict(rows)
 
 
-def test_resends_and_replays_are_stored_once(store) -> None:  # noqa: ANN001
+def test_resends_and_replays_are_stored_once(store: Client) -> None:
     first = [login("ana", "2026-03-01T10:00:00+01:00") for _ in range(3)]
     assert len(write_batch(store, _batch(first))) == 3
     assert len(write_batch(store, _batch(first))) == 0                       # a replay of the same batch
     resend = login("ana", "2026-03-01T10:00:00+01:00",
-                   event_id=_batch(first[:1]).events[0][0].__str__())   # a client resend, new offset
+                   event_id=str(_batch(first[:1]).events[0][EVENT_ID]))   # a client resend, new offset
     again = login("ben", "2026-03-02T10:00:00+01:00")
     assert len(write_batch(store, _batch([resend, again, again]))) == 1      # plus a duplicate inside one batch
     assert set(_copies(store).values()) == {1} and len(_copies(store)) == 4
 
 
-def test_the_same_event_id_on_two_platforms_is_two_events(store) -> None:  # noqa: ANN001
+def test_the_same_event_id_on_two_platforms_is_two_events(store: Client) -> None:
     shared = str(uuid.uuid4())
     values = [login("ana", "2026-03-01T10:00:00+01:00", event_id=shared),
               login("ana", "2026-03-01T10:00:00+01:00", event_id=shared, platform="skilltech.tube")]
     assert len(write_batch(store, _batch(values))) == 2
 
 
-def test_without_deduplication_the_duplicates_show(store) -> None:  # noqa: ANN001
+def test_without_deduplication_the_duplicates_show(store: Client) -> None:
     values = [login("ana", "2026-03-01T10:00:00+01:00")]
     write_batch(store, _batch(values), deduplicate=False)
     # (an identical block would be dropped by the table's block deduplication window)
@@ -43,7 +46,7 @@ def test_without_deduplication_the_duplicates_show(store) -> None:  # noqa: ANN0
     assert sorted(_copies(store).values()) == [1, 2]
 
 
-def test_stored_events_queue_their_rollup_refresh(store) -> None:  # noqa: ANN001
+def test_stored_events_queue_their_rollup_refresh(store: Client) -> None:
     values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ana", "2026-03-02T10:00:00+01:00")]
     write_batch(store, _batch(values))
     assert store.query("SELECT count() FROM user_activity").result_rows == [(0,)]  # not yet: ingest never waits
@@ -60,7 +63,7 @@ def test_day_ranges_group_contiguous_days() -> None:
     assert _day_ranges(ten, longest=7) == [(date(2026, 3, 1), date(2026, 3, 7)), (date(2026, 3, 8), date(2026, 3, 10))]
 
 
-def test_a_replayed_batch_larger_than_one_lookup_is_dropped_whole(store) -> None:  # noqa: ANN001
+def test_a_replayed_batch_larger_than_one_lookup_is_dropped_whole(store: Client) -> None:
     # 25,000 ids: two lookup queries, each far over ClickHouse's default 256 KiB query size.
     values = [login(f"user-{i % 500}", "2026-03-01T10:00:00+01:00") for i in range(25_000)]
     assert len(write_batch(store, _batch(values))) == 25_000

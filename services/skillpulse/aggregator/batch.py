@@ -13,19 +13,21 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, event_record_adapter
+from skillpulse.dead_letters import DeadLetter
 
 MAX_DEAD_PAYLOAD = 16 * 1024
 
+_FROM_KAFKA = ("kafka_partition", "kafka_offset")
 EVENT_COLUMNS = (
     "event_id", "type", "platform", "occurred_at", "received_at", "user_key", "organisation_id",
     "session_key", "login_method", "tool_id", "tool_category", "action", "feature", "duration_s",
-    "training_id", "training_status", "kafka_partition", "kafka_offset",
+    "training_id", "training_status", *_FROM_KAFKA,
 )  # fmt: skip
 
-REJECTED_COLUMNS = (
-    "stage", "reason", "field_path", "platform", "event_id", "received_at", "topic", "kafka_partition",
-    "kafka_offset", "payload",
-)  # fmt: skip
+# An event row is a list of values in EVENT_COLUMNS order, not a NamedTuple: building
+# one per record would slow the aggregator's hottest loop. Read it by these positions.
+EventRow = list[Any]
+EVENT_ID, PLATFORM, RECEIVED_AT = (EVENT_COLUMNS.index(column) for column in ("event_id", "platform", "received_at"))
 
 
 class KafkaRecord(Protocol):
@@ -37,11 +39,11 @@ class KafkaRecord(Protocol):
 
 @dataclass
 class Batch:
-    events: list[list[Any]] = field(default_factory=list)
-    rejected: list[list[Any]] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    rejected: list[DeadLetter] = field(default_factory=list)
 
 
-def to_columns(rows: list[list[Any]]) -> list[list[Any]]:
+def to_columns(rows: list[EventRow]) -> list[list[Any]]:
     """Row-major to column-major, for clickhouse-connect's columnar insert."""
     return [list(column) for column in zip(*rows, strict=True)]
 
@@ -50,15 +52,15 @@ def to_columns(rows: list[list[Any]]) -> list[list[Any]]:
 _SOURCE = {"login_method": "method", "session_key": "session_id", "training_status": "status"}
 _NULLABLE = {"duration_s"}
 _FROM_RECORD = tuple(
-    (_SOURCE.get(column, column), column in _NULLABLE) for column in EVENT_COLUMNS[:-2]
+    (_SOURCE.get(column, column), column in _NULLABLE) for column in EVENT_COLUMNS if column not in _FROM_KAFKA
 )
 
 
-def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, offset: int) -> list[Any]:
+def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, offset: int) -> EventRow:
     # The model's __dict__, not getattr: a field another event type has (tool_id on a
     # login) would go through pydantic's slow __getattr__ and an AttributeError.
     fields = record.__dict__
-    row: list[Any] = []
+    row: EventRow = []
     for attribute, nullable in _FROM_RECORD:
         value = fields.get(attribute)
         row.append(value if value is not None or nullable else "")
@@ -78,7 +80,7 @@ def _received_at(parsed: dict[str, Any]) -> datetime | None:
         return None
 
 
-def rejection(record: KafkaRecord, reason: str, field_path: str) -> list[Any]:
+def rejection(record: KafkaRecord, reason: str, field_path: str) -> DeadLetter:
     """A dead letter: where the record was, why it failed, and its payload, size-capped
     and without any raw `user_id` (schema drift must not leak an identifier)."""
     text = (record.value or b"").decode("utf-8", errors="replace")
@@ -91,8 +93,9 @@ def rejection(record: KafkaRecord, reason: str, field_path: str) -> list[Any]:
         text = json.dumps(parsed, ensure_ascii=False)
     else:
         parsed = {}
-    return ["aggregator", reason, field_path, _text(parsed, "platform"), _text(parsed, "event_id"),
-            _received_at(parsed), record.topic, record.partition, record.offset, text[:MAX_DEAD_PAYLOAD]]
+    return DeadLetter(stage="aggregator", reason=reason, field_path=field_path, platform=_text(parsed, "platform"),
+                      event_id=_text(parsed, "event_id"), received_at=_received_at(parsed), topic=record.topic,
+                      kafka_partition=record.partition, kafka_offset=record.offset, payload=text[:MAX_DEAD_PAYLOAD])
 
 
 def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...]) -> Batch:

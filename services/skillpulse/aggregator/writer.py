@@ -11,22 +11,21 @@ ones (`skillpulse.store.rollups.refresh_pending`) in the same insert.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.aggregator.batch import EVENT_COLUMNS, REJECTED_COLUMNS, Batch, to_columns
+from skillpulse.aggregator.batch import EVENT_COLUMNS, EVENT_ID, PLATFORM, Batch, EventRow, to_columns
+from skillpulse.dead_letters import REJECTED_COLUMNS
 
-_EVENT_ID, _PLATFORM = EVENT_COLUMNS.index("event_id"), EVENT_COLUMNS.index("platform")
 _LOOKUP_CHUNK = 20_000
 _MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 quoted ids are ~800 KB; the default limit is 256 KiB
 
 
-def _already_stored(store: Client, rows: list[list[Any]]) -> set[tuple[str, Any]]:
-    ids = list({row[_EVENT_ID] for row in rows})
+def _already_stored(store: Client, rows: list[EventRow]) -> set[tuple[str, uuid.UUID]]:
+    ids = list({row[EVENT_ID] for row in rows})
     if not all(isinstance(event_id, uuid.UUID) for event_id in ids):
         raise TypeError("event ids must be uuid.UUID objects")
-    found: set[tuple[str, Any]] = set()
+    found: set[tuple[str, uuid.UUID]] = set()
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         # Written inline: the ids are uuid.UUID objects (hex and dashes only), and the
         # client's parameter escaping costs more than the lookup itself.
@@ -37,21 +36,21 @@ def _already_stored(store: Client, rows: list[list[Any]]) -> set[tuple[str, Any]
     return found
 
 
-def new_rows(store: Client, rows: list[list[Any]]) -> list[list[Any]]:
+def new_rows(store: Client, rows: list[EventRow]) -> list[EventRow]:
     """The rows whose (platform, event_id) is neither stored nor earlier in the batch."""
     seen = _already_stored(store, rows)
     fresh = []
     for row in rows:
-        key = (row[_PLATFORM], row[_EVENT_ID])
+        key = (row[PLATFORM], row[EVENT_ID])
         if key not in seen:
             seen.add(key)
             fresh.append(row)
     return fresh
 
 
-def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> list[list[Any]]:
+def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> list[EventRow]:
     """Store a batch (blocking: run it in a worker thread); return the event rows inserted."""
-    rows: list[list[Any]] = []
+    rows: list[EventRow] = []
     if batch.events:
         rows = new_rows(store, batch.events) if deduplicate else batch.events
         if rows:

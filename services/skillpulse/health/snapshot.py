@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,8 +29,8 @@ def pipeline_health(store: Client, minutes: float = 5.0, now: datetime | None = 
     from_time = to_time - timedelta(minutes=minutes)
     params = {"from_time": from_time.replace(tzinfo=None), "to_time": to_time.replace(tzinfo=None)}
 
-    def rows(sql: str) -> list[tuple[Any, ...]]:
-        return list(store.query(sql, parameters=params).result_rows)
+    def rows(sql: str) -> Sequence[Sequence[Any]]:
+        return store.query(sql, parameters=params).result_rows
 
     rates = {f"{service}.{metric}": _number(per_s) for service, metric, per_s in rows(queries.EVENT_RATES)}
     count, received, occurred, last_stored = rows(queries.FRESHNESS)[0]

@@ -7,24 +7,48 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import NamedTuple
 
 from clickhouse_connect.driver.client import Client
 from opentelemetry import metrics
 
-STATS_COLUMNS = ("at", "service", "metric", "platform", "reason", "value")
 FRESHNESS_SAMPLE = 1000  # events per batch whose freshness goes to the OTel histogram
 
 
-def store_stats(store: Client, rows: list[list[Any]]) -> None:
+class StatsSample(NamedTuple):
+    """One figure a service counted. The collector's outcome (accepted, rejected, ...) is
+    the metric; on the stats topic a sample travels as a JSON array in this order."""
+
+    metric: str
+    platform: str
+    reason: str
+    value: float
+
+
+class StatsRow(NamedTuple):
+    """A row of `pipeline_stats`: a sample, when and by which service."""
+
+    at: datetime
+    service: str
+    metric: str
+    platform: str
+    reason: str
+    value: float
+
+
+STATS_COLUMNS = StatsRow._fields
+
+
+def store_stats(store: Client, rows: list[StatsRow]) -> None:
     """Insert `pipeline_stats` rows (blocking: run it in a worker thread)."""
     if rows:
         store.insert("pipeline_stats", rows, column_names=STATS_COLUMNS)
 
 
-def stats_rows(service: str, samples: list[tuple[str, str, str, float]], at: datetime | None = None) -> list[list[Any]]:
+def stats_rows(service: str, samples: list[StatsSample], at: datetime | None = None) -> list[StatsRow]:
     when = at or datetime.now(UTC)
-    return [[when, service, metric, platform, reason, float(value)] for metric, platform, reason, value in samples]
+    return [StatsRow(when, service, sample.metric, sample.platform, sample.reason, float(sample.value))
+            for sample in samples]
 
 
 class CollectorStats:
@@ -43,28 +67,30 @@ class CollectorStats:
             self._events.add(events, {"outcome": outcome, "platform": platform, "reason": reason})
             self._pending[(outcome, platform, reason)] += events
 
-    def drain(self) -> list[list[Any]]:
-        """The totals since the last call: [[outcome, platform, reason, events], ...]."""
-        samples = [[outcome, platform, reason, total] for (outcome, platform, reason), total in self._pending.items()]
+    def drain(self) -> list[StatsSample]:
+        """The totals since the last call, one sample per outcome, platform and reason."""
+        samples = [StatsSample(outcome, platform, reason, total)
+                   for (outcome, platform, reason), total in self._pending.items()]
         self._pending.clear()
         return samples
 
-    def restore(self, samples: list[list[Any]]) -> None:
+    def restore(self, samples: list[StatsSample]) -> None:
         """Put back totals that could not be published (they go out with the next ones)."""
-        for outcome, platform, reason, total in samples:
-            self._pending[(outcome, platform, reason)] += total
+        for sample in samples:
+            self._pending[(sample.metric, sample.platform, sample.reason)] += int(sample.value)
 
 
-def stats_record(service: str, samples: list[list[Any]]) -> bytes:
+def stats_record(service: str, samples: list[StatsSample]) -> bytes:
+    """The stats topic's record: {"service", "at", "samples": [[metric, platform, reason, value], ...]}."""
     return json.dumps({"service": service, "at": datetime.now(UTC).isoformat(), "samples": samples}).encode()
 
 
-def parse_stats_record(value: bytes) -> list[list[Any]]:
+def parse_stats_record(value: bytes) -> list[StatsRow]:
     """A stats record from the topic → `pipeline_stats` rows; ValueError if malformed."""
     try:
         record = json.loads(value)
         at = datetime.fromisoformat(record["at"])
-        samples = [(str(m), str(p), str(r), float(v)) for m, p, r, v in record["samples"]]
+        samples = [StatsSample(str(m), str(p), str(r), float(v)) for m, p, r, v in record["samples"]]
         return stats_rows(str(record["service"]), samples, at)
     except (TypeError, KeyError, ValueError) as exc:
         raise ValueError(f"malformed stats record: {type(exc).__name__}: {exc}") from None
@@ -91,7 +117,7 @@ class AggregatorStats:
         return [] if self._lag is None else [metrics.Observation(self._lag)]
 
     def batch(self, records: int, stored: Counter[str], dead: Counter[str], insert_ms: float,
-              received_at: list[datetime]) -> list[list[Any]]:
+              received_at: list[datetime]) -> list[StatsRow]:
         """Record one stored batch; return its `pipeline_stats` rows."""
         now = datetime.now(UTC)
         self._batch_size.record(records)
@@ -103,11 +129,11 @@ class AggregatorStats:
         step = max(1, -(-len(received_at) // FRESHNESS_SAMPLE))  # ceil: at most FRESHNESS_SAMPLE points
         for received in received_at[::step]:
             self._freshness.record((now - received).total_seconds(), {"from": "received"})
-        samples = [("batch_rows", "", "", records), ("insert_ms", "", "", insert_ms)]
-        samples += [("stored", platform, "", events) for platform, events in stored.items()]
-        samples += [("dead_lettered", "", reason, events) for reason, events in dead.items()]
+        samples = [StatsSample("batch_rows", "", "", records), StatsSample("insert_ms", "", "", insert_ms)]
+        samples += [StatsSample("stored", platform, "", events) for platform, events in stored.items()]
+        samples += [StatsSample("dead_lettered", "", reason, events) for reason, events in dead.items()]
         return stats_rows("aggregator", samples, now)
 
-    def consumer_lag(self, lag: int) -> list[list[Any]]:
+    def consumer_lag(self, lag: int) -> list[StatsRow]:
         self._lag = float(lag)
-        return stats_rows("aggregator", [("consumer_lag", "", "", lag)])
+        return stats_rows("aggregator", [StatsSample("consumer_lag", "", "", lag)])

@@ -1,0 +1,28 @@
+"""`/v1/dead-letters` against the real embedded store and FastStream's TestKafkaBroker."""
+
+from __future__ import annotations
+
+import httpx
+from clickhouse_connect.driver.client import Client
+from fastapi import FastAPI
+
+from skillpulse.api.dead_letters import create_dead_letter_router
+from skillpulse.dead_letters import list_dead_letters
+from tests.test_dead_letters import EVENTS_TOPIC, events_topic, store_dead_letters
+
+
+async def test_lists_and_replays_dead_letters(store: Client) -> None:
+    store_dead_letters(store)
+    expected = list_dead_letters(store, reason="invalid_json")
+    async with events_topic() as (broker, published):
+        app = FastAPI()
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            listed = await client.get("/v1/dead-letters", params={"reason": "invalid_json"})
+            replay = await client.post("/v1/dead-letters/replay", params={"reason": "invalid_json"})
+            after = await client.get("/v1/dead-letters")
+    assert [(letter["reason"], letter["replayed"]) for letter in expected] == [("invalid_json", 0)]
+    assert listed.status_code == 200 and listed.json() == expected
+    assert replay.json() == {"replayed": 1} and published == [(b"\x00not json", b"")]
+    assert sorted((letter["reason"], letter["replayed"]) for letter in after.json()) == [
+        ("extra_forbidden", 0), ("invalid_json", 1)]

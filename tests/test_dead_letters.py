@@ -1,0 +1,79 @@
+"""Dead letters against the real embedded store: listed as the JSON the API and CLI show,
+replayed onto the events topic (FastStream's TestKafkaBroker) once each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from skillpulse.aggregator import build_batch, write_batch
+from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
+from skillpulse.kafka.topics import record_key
+from tests.factories import USER_KEY_A, FakeRecord, record_json
+
+EVENTS_TOPIC = "skillpulse.events.v1"
+LISTED_KEYS = ["rejected_at", "stage", "reason", "field_path", "platform", "event_id", "received_at", "topic",
+               "partition", "offset", "payload", "replayed"]
+
+
+def store_dead_letters(store: Client) -> dict[str, Any]:
+    """One unreadable record and one drifted one (an unknown field), dead-lettered; returns
+    the drifted record."""
+    drifted: dict[str, Any] = json.loads(record_json("login"))
+    drifted["unexpected"] = True
+    batch = build_batch([FakeRecord(b"\x00not json", offset=5, partition=1, topic="events"),
+                         FakeRecord(json.dumps(drifted).encode(), offset=6, partition=2, topic="events")])
+    assert len(batch.rejected) == 2
+    write_batch(store, batch)
+    return drifted
+
+
+@asynccontextmanager
+async def events_topic() -> AsyncIterator[tuple[KafkaBroker, list[tuple[bytes, bytes]]]]:
+    """A broker whose events topic keeps what is published to it: (value, key), b"" for no key."""
+    broker = KafkaBroker()
+    published: list[tuple[bytes, bytes]] = []
+
+    @broker.subscriber(EVENTS_TOPIC)
+    async def capture(message: KafkaMessage) -> None:
+        published.append((message.body, message.raw_message.key or b""))
+
+    async with TestKafkaBroker(broker):
+        yield broker, published
+
+
+def test_dead_letters_are_listed_with_their_columns_named(store: Client) -> None:
+    drifted = store_dead_letters(store)
+    letters = sorted(list_dead_letters(store), key=lambda letter: letter["offset"])
+    assert [list(letter) for letter in letters] == [LISTED_KEYS, LISTED_KEYS]
+    unreadable, unexpected = letters
+    assert {key: unreadable[key] for key in LISTED_KEYS[1:]} == {
+        "stage": "aggregator", "reason": "invalid_json", "field_path": "", "platform": "", "event_id": "",
+        "received_at": None, "topic": "events", "partition": 1, "offset": 5, "payload": "\x00not json",
+        "replayed": 0}
+    assert (unexpected["reason"], unexpected["field_path"]) == ("extra_forbidden", "login.unexpected")
+    assert (unexpected["platform"], unexpected["event_id"]) == ("skilltech.tools", drifted["event_id"])
+    assert unexpected["received_at"].startswith(drifted["received_at"][:23])  # ISO, to the millisecond stored
+    assert isinstance(datetime.fromisoformat(unexpected["rejected_at"]), datetime)
+    assert json.loads(unexpected["payload"]) == drifted
+    assert json.loads(json.dumps(letters)) == letters  # JSON as it is
+    assert [letter["reason"] for letter in list_dead_letters(store, reason="invalid_json")] == ["invalid_json"]
+    assert len(list_dead_letters(store, limit=1)) == 1
+
+
+async def test_replay_publishes_each_pending_letter_once(store: Client) -> None:
+    drifted = store_dead_letters(store)
+    async with events_topic() as (broker, published):
+        assert await replay_dead_letters(store, broker, EVENTS_TOPIC) == 2
+        assert sorted(published) == [(b"\x00not json", b""),
+                                     (json.dumps(drifted, ensure_ascii=False).encode(), record_key(USER_KEY_A))]
+        assert await replay_dead_letters(store, broker, EVENTS_TOPIC) == 0
+    assert len(published) == 2
+    assert [letter["replayed"] for letter in list_dead_letters(store)] == [1, 1]
