@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -58,7 +60,7 @@ def _service(span: ReadableSpan) -> str:
     return str(span.resource.attributes["service.name"])
 
 
-async def _wait_for(condition, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+async def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -113,7 +115,7 @@ async def test_one_event_is_traced_from_request_to_insert(settings: Settings) ->
         assert stack.store is not None
         store = stack.store
 
-        def health() -> dict:  # type: ignore[type-arg]
+        def health() -> dict[str, Any]:
             return pipeline_health(store, minutes=5)
 
         await _wait_for(lambda: health()["rejections"] != [] and health()["consumer_lag"]["latest"] == 0)
