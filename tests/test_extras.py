@@ -6,17 +6,28 @@ A missing package is simulated the way Python's import system honours it:
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from skillpulse.config import ClickHouseSettings, Settings
+from skillpulse.config import ClickHouseSettings, PathSettings, Settings
+from skillpulse.credentials import ensure_api_keys
 from skillpulse.errors import SkillpulseError
 from skillpulse.extras import MissingExtraError, needs_extra
 from skillpulse.kafka import EmbeddedKafka
 from skillpulse.store import open_store
+from tests import pyproject_extras
+from tests.factories import platform_event
 
 
 @pytest.fixture
@@ -111,3 +122,82 @@ def test_the_package_errors_share_one_base_and_keep_their_builtin() -> None:
     }
     for error, base in builtin.items():
         assert issubclass(error, SkillpulseError) and issubclass(error, base), error
+
+
+# Runs `skillpulse ...` with the modules named in argv[1] missing, as in an image that
+# installed only one role's extra.
+_WITHOUT = """
+import sys
+for name in filter(None, sys.argv[1].split(",")):
+    sys.modules[name] = None
+from skillpulse.cli import main
+main(sys.argv[2:], prog_name="skillpulse")
+"""
+
+
+def _skillpulse_with_only(extra: str, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    missing = pyproject_extras.missing_without(extra)
+    assert {"chdb", "matplotlib", "psutil", "grafana_foundation_sdk"} <= missing  # the simulation hides them
+    return subprocess.Popen([sys.executable, "-c", _WITHOUT, ",".join(sorted(missing)), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ | {"PYTHONUNBUFFERED": "1"} | env)
+
+
+def _first_url(process: subprocess.Popen[str], timeout_s: float = 60) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if select.select([process.stdout], [], [], 0.2)[0]:
+            found = re.search(r"http://[\d.]+:\d+", process.stdout.readline())
+            if found:
+                return found.group()
+    process.kill()
+    raise AssertionError(f"no URL printed; stderr: {process.communicate()[1][-3000:]}")
+
+
+@pytest.mark.integration
+def test_the_collector_role_runs_with_only_the_collector_extra(tmp_path: Path, kafka_bootstrap: str) -> None:
+    data_dir = tmp_path / "data"
+    process = _skillpulse_with_only("collector", "--data-dir", str(data_dir), "up", "--role", "collector",
+                                    "--port", "0", env={"SKILLPULSE_KAFKA_BOOTSTRAP": kafka_bootstrap})
+    try:
+        url = _first_url(process)
+        assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+        platform, key = next(iter(ensure_api_keys(Settings(paths=PathSettings(data_dir=data_dir))).items()))
+        answer = httpx.post(f"{url}/v1/events", json=[platform_event()], timeout=10,
+                            headers={"Authorization": f"Bearer {key}"})
+        assert answer.json()["accepted"] == 1, (platform, answer.text)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr[-3000:]
+
+
+@pytest.mark.integration
+def test_the_aggregator_role_gets_to_its_store_with_only_the_aggregator_extra(tmp_path: Path,
+                                                                               kafka_bootstrap: str) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: no ClickHouse server here
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    process = _skillpulse_with_only(
+        "aggregator", "--data-dir", str(tmp_path / "data"), "up", "--role", "aggregator", "--port", "0",
+        env={"SKILLPULSE_KAFKA_BOOTSTRAP": kafka_bootstrap, "SKILLPULSE_CLICKHOUSE_URL": f"http://127.0.0.1:{closed}"})
+    _, stderr = process.communicate(timeout=120)
+    # Everything it imports loaded; it stopped where a server was needed.
+    assert process.returncode != 0 and "Connection refused" in stderr, stderr[-3000:]
+    assert "ModuleNotFoundError" not in stderr and "MissingExtraError" not in stderr, stderr[-3000:]
+
+
+def _readme_commands() -> list[str]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Two commands on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section)
+
+
+def test_the_two_readme_commands_install_what_the_demo_and_the_tests_import() -> None:
+    demo, tests = _readme_commands()
+    assert "pip install -e '.[all]'" in demo and demo.endswith("skillpulse demo")
+    assert "pip install -e '.[test]'" in tests and tests.endswith("pytest")
+    assert pyproject_extras.installs("all") <= pyproject_extras.installs("test")
+    ci = (Path(__file__).parents[1] / ".ci/run").read_text().splitlines()
+    assert tests in ci  # CI runs exactly the README's test command

@@ -3,12 +3,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
 from skillpulse.store import apply_migrations, migrations
 from skillpulse.store.migrations import checksum, migration_files, sql_only, statements
 
 
-def test_migrations_apply_once(store) -> None:  # noqa: ANN001  (fixture already applied them)
+def test_migrations_apply_once(store: Client) -> None:  # the fixture applied them
     assert apply_migrations(store) == []
     versions = [row[0] for row in store.query("SELECT version FROM schema_migrations ORDER BY version").result_rows]
     assert versions == [version for version, _, _ in migration_files()]
@@ -16,17 +17,18 @@ def test_migrations_apply_once(store) -> None:  # noqa: ANN001  (fixture already
     assert {"events", "rejected_events"} <= tables
 
 
-def test_new_applies_record_the_checksum_of_the_sql_only(store) -> None:  # noqa: ANN001
-    recorded = dict(store.query("SELECT version, checksum FROM schema_migrations").result_rows)
+def test_new_applies_record_the_checksum_of_the_sql_only(store: Client) -> None:
+    rows = store.query("SELECT version, checksum FROM schema_migrations").result_rows
+    recorded = {version: value for version, value in rows}
     assert recorded == {m.version: checksum(m.path.read_text()) for m in migration_files()}
 
 
-def _record(store, version: int, recorded: str) -> None:  # noqa: ANN001
+def _record(store: Client, version: int, recorded: str) -> None:
     store.command("ALTER TABLE schema_migrations UPDATE checksum = {c:String} WHERE version = {v:UInt32} "
                   "SETTINGS mutations_sync = 1", parameters={"c": recorded, "v": version})
 
 
-def test_an_edited_migration_is_refused(store) -> None:  # noqa: ANN001
+def test_an_edited_migration_is_refused(store: Client) -> None:
     _record(store, 1, "x")
     with pytest.raises(RuntimeError, match="changed after it was applied"):
         apply_migrations(store)
@@ -48,7 +50,7 @@ def _edit(folder: Path, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_a_comment_or_layout_edit_is_accepted(store, schemas_copy: Path) -> None:  # noqa: ANN001
+def test_a_comment_or_layout_edit_is_accepted(store: Client, schemas_copy: Path) -> None:
     _edit(schemas_copy, "0001_events.sql", "-- Raw events, once each", "-- Raw events (corrected), once each")
     _edit(schemas_copy, "0001_events.sql", "ENGINE = MergeTree\n", "ENGINE = MergeTree   /* plain */\n\n\n")
     _edit(schemas_copy, "0003_activity_rollups.sql", "    user_key        FixedString(64),\n",
@@ -61,20 +63,20 @@ def test_a_comment_or_layout_edit_is_accepted(store, schemas_copy: Path) -> None
     ("platform        LowCardinality(String),", "platform        String,"),
     ("non_replicated_deduplication_window = 10000;", "non_replicated_deduplication_window = 10000;\nDROP TABLE x;"),
 ])
-def test_an_sql_edit_is_refused(store, schemas_copy: Path, old: str, new: str) -> None:  # noqa: ANN001
+def test_an_sql_edit_is_refused(store: Client, schemas_copy: Path, old: str, new: str) -> None:
     _edit(schemas_copy, "0001_events.sql", old, new)
     with pytest.raises(RuntimeError, match="0001_events.sql changed after it was applied"):
         apply_migrations(store)
 
 
-def test_a_checksum_recorded_before_comments_were_ignored_is_accepted(store) -> None:  # noqa: ANN001
+def test_a_checksum_recorded_before_comments_were_ignored_is_accepted(store: Client) -> None:
     # Such stores recorded the sha256 of the whole file.
     [first] = [m for m in migration_files() if m.version == 1]
     _record(store, 1, hashlib.sha256(first.path.read_bytes()).hexdigest())
     assert apply_migrations(store) == []
 
 
-def test_an_old_raw_checksum_still_guards_the_sql(store, schemas_copy: Path) -> None:  # noqa: ANN001
+def test_an_old_raw_checksum_still_guards_the_sql(store: Client, schemas_copy: Path) -> None:
     # 0003 as first applied had other comments: its raw checksum is pinned, with its SQL's.
     old_raw, _ = migrations._RAW_CHECKSUMS_RECORDED_BEFORE[3]
     _record(store, 3, old_raw)

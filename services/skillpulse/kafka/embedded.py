@@ -57,7 +57,7 @@ class EmbeddedKafka:
 
     def _running(self) -> dict[str, int] | None:
         try:
-            state = json.loads(self.state_file.read_text())
+            state: dict[str, int] = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             return None
         if _alive(state["pid"]) and _accepts(state["port"]):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from skillpulse.config import Settings
 from skillpulse.errors import SkillpulseError
@@ -29,7 +30,7 @@ def store_dsn(settings: Settings) -> str:
 def _connect(settings: Settings, database: str | None) -> Client:
     ch = settings.clickhouse
     dsn = store_dsn(settings)
-    kwargs: dict[str, object] = {"dsn": dsn}
+    kwargs: dict[str, Any] = {"dsn": dsn}
     if database:
         kwargs["database"] = database
     if embedded(settings):
