@@ -24,6 +24,7 @@ def test_glibc_gets_the_defaults_and_the_environment_wins() -> None:
     applied = _tune()
     if not applied:
         pytest.skip("not glibc")
-    assert applied == {"MALLOC_ARENA_MAX": 2, "MALLOC_MMAP_THRESHOLD_": 128 * 1024, "MALLOC_TRIM_THRESHOLD_": 128 * 1024}
+    assert applied == {"MALLOC_ARENA_MAX": 2, "MALLOC_MMAP_THRESHOLD_": 128 * 1024,
+                       "MALLOC_TRIM_THRESHOLD_": 128 * 1024}
     assert set(_tune(MALLOC_ARENA_MAX="4")) == {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}
     assert _tune(GLIBC_TUNABLES="glibc.malloc.arena_max=4") == {}

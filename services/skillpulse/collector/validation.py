@@ -83,7 +83,8 @@ def validate_body(
             continue
         if event.occurred_at - now > max_future:
             message = f"occurred_at is more than {max_future} ahead of the collector's clock"
-            rejected.append(Rejection(index, str(event.event_id), (FieldError("future_timestamp", "occurred_at", message),)))
+            rejected.append(Rejection(index, str(event.event_id),
+                                      (FieldError("future_timestamp", "occurred_at", message),)))
             continue
         if now - event.occurred_at > max_age:
             message = f"occurred_at is older than the {max_age.days}-day retention of raw events"
