@@ -17,7 +17,9 @@ def _number(value: Any) -> float | None:
 
 
 def _quantiles(values: list[float], count: int) -> dict[str, float | None]:
-    return {name: _number(value) if count else None for name, value in zip(("p50", "p95", "p99"), values, strict=True)}
+    """p50, p95 and p99 (the health view leaves the maximum to the load tests)."""
+    named = zip(queries.FRESHNESS_QUANTILES, values, strict=True)
+    return {name: _number(value) if count else None for name, value in named if name != "max"}
 
 
 def _iso(value: datetime | None) -> str | None:

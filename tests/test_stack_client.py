@@ -1,0 +1,61 @@
+"""The stack client: a command against a running stack goes over HTTP and loads no server
+code; with no stack it opens the store itself (and then does load the engine)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from skillpulse.app import Stack
+from skillpulse.config import Settings
+
+pytestmark = pytest.mark.integration
+
+SERVER_CODE = {"uvicorn", "faststream", "aiokafka", "chdb", "fastapi", "starlette"}
+# Runs the real CLI in a fresh interpreter, then names the top-level packages it loaded.
+_CLI = """
+import json, sys
+from skillpulse.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print("\\nLOADED " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _run_cli(data_dir: Path, *args: str) -> tuple[object, set[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
+    done = subprocess.run([sys.executable, "-c", _CLI, "--data-dir", str(data_dir), *args], capture_output=True,
+                          text=True, timeout=240, env=env, check=True)
+    output, _, loaded = done.stdout.rpartition("\nLOADED ")
+    return json.loads(output), set(json.loads(loaded))
+
+
+async def test_kpi_commands_against_a_running_stack_load_no_server_code(settings: Settings) -> None:
+    async with Stack(settings) as stack:
+        query = ("--from", "2026-01-01", "--to", "2026-01-31")
+        series, loaded = await asyncio.to_thread(_run_cli, settings.paths.data_dir, "kpi", "active-users", *query,
+                                                 "--json")
+        summary, summary_loaded = await asyncio.to_thread(_run_cli, settings.paths.data_dir, "kpi", "summary",
+                                                          "--as-of", "2026-01-31", "--json")
+        async with httpx.AsyncClient(base_url=stack.url) as client:
+            served = (await client.get("/v1/kpi/active-users", params={"from": "2026-01-01", "to": "2026-01-31"})).json()
+    assert series == served and len(series) == 31  # type: ignore[arg-type]
+    assert summary["as_of"] == "2026-01-31"  # type: ignore[index]
+    assert loaded & SERVER_CODE == set()
+    assert summary_loaded & SERVER_CODE == set()
+
+
+def test_without_a_stack_the_command_opens_the_store(tmp_path: Path) -> None:
+    """The control: the same check sees the engine when the command has to open the store."""
+    series, loaded = _run_cli(tmp_path / "data", "kpi", "active-users", "--from", "2026-01-01", "--to", "2026-01-02",
+                              "--json")
+    assert series == [{"day": "2026-01-01", "active_users": 0}, {"day": "2026-01-02", "active_users": 0}]
+    assert "chdb" in loaded
