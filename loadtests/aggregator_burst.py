@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
+
 from skillpulse.config import ClickHouseSettings, Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
 from skillpulse.loadtest.cgroup import MemoryCgroup

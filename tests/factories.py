@@ -9,8 +9,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.aggregator import build_batch
-from skillpulse.aggregator import write_batch
+from skillpulse.aggregator import build_batch, write_batch
 from skillpulse.contract import event_record_adapter
 from skillpulse.store.rollups import refresh_pending
 

@@ -56,6 +56,8 @@ def _load_time_imports(module: str) -> set[str]:
             body += node.body + node.orelse
         elif isinstance(node, ast.Try):
             body += node.body + node.orelse + node.finalbody
+        elif isinstance(node, ast.With):  # `with needs_extra(...):` around optional imports
+            body += node.body
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

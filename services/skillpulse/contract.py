@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION: Literal["v1"] = "v1"
 PLATFORMS = ("skilltech.tools", "skilltech.tube", "skilltech.cafe")
 
 EventType = Literal["login", "tool_use", "training"]
@@ -134,7 +134,8 @@ EventRecord = Annotated[LoginRecord | ToolUseRecord | TrainingRecord, Field(disc
 platform_event_adapter: TypeAdapter[LoginEvent | ToolUseEvent | TrainingEvent] = TypeAdapter(PlatformEvent)
 event_record_adapter: TypeAdapter[LoginRecord | ToolUseRecord | TrainingRecord] = TypeAdapter(EventRecord)
 
-_RECORD_FOR = {LoginEvent: LoginRecord, ToolUseEvent: ToolUseRecord, TrainingEvent: TrainingRecord}
+_RECORD_FOR: dict[type[BaseModel], type[LoginRecord | ToolUseRecord | TrainingRecord]] = {
+    LoginEvent: LoginRecord, ToolUseEvent: ToolUseRecord, TrainingEvent: TrainingRecord}
 
 
 def to_record(

@@ -7,9 +7,10 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from clickhouse_connect.driver.client import Client
-
 from skillpulse.kafka.topics import record_key
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 if TYPE_CHECKING:  # only its type: listing dead letters needs no broker
     from faststream.kafka import KafkaBroker

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import httpx
 
+from skillpulse.errors import SkillpulseError
 from skillpulse.stack_state import StackState, find_running_stack, read_state
 
 
-class RoleProcessError(RuntimeError):
+class RoleProcessError(SkillpulseError, RuntimeError):
     """The process exited, or did not serve, in time."""
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from skillpulse.config import Settings
+from skillpulse.errors import SkillpulseError
 from skillpulse.kpi.params import KpiParams
 from skillpulse.stack_state import ROLES, StackState, find_running_stack
 
@@ -32,7 +33,7 @@ T = TypeVar("T")
 REQUEST_TIMEOUT_S = 120.0  # a year of KPIs on a large store takes seconds, not minutes
 
 
-class StackRequestError(ValueError):
+class StackRequestError(SkillpulseError, ValueError):
     """The running stack refused a request (422): the message says why."""
 
 

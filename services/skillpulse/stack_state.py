@@ -10,11 +10,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from skillpulse.errors import SkillpulseError
+
 STATE_FILE = "stack.json"
 ROLES = ("collector", "aggregator")  # what a `skillpulse up` process can run
 
 
-class StackStartingError(RuntimeError):
+class StackStartingError(SkillpulseError, RuntimeError):
     """A stack holds the data dir but did not start serving in time."""
 
 

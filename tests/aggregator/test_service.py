@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.aggregator import build_batch
-from skillpulse.aggregator import service
+from skillpulse.aggregator import build_batch, service
 from skillpulse.health.stats import AggregatorStats
 from skillpulse.telemetry import DISABLED
 from tests.factories import FakeRecord, login

@@ -48,7 +48,7 @@ async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClien
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
-async def test_accepts_and_publishes_pseudonymous_records(harness) -> None:  # noqa: ANN001
+async def test_accepts_and_publishes_pseudonymous_records(harness) -> None:
     client, published = harness
     events = [platform_event(user_id="alice@school.lu"), platform_event("tool_use", user_id="alice@school.lu")]
     response = await client.post("/v1/events", json=events, headers=AUTH)
@@ -62,7 +62,7 @@ async def test_accepts_and_publishes_pseudonymous_records(harness) -> None:  # n
     assert records[0]["user_key"] == records[1]["user_key"]
 
 
-async def test_platform_in_body_is_refused_not_trusted(harness) -> None:  # noqa: ANN001
+async def test_platform_in_body_is_refused_not_trusted(harness) -> None:
     client, published = harness
     response = await client.post("/v1/events", json=platform_event(platform="skilltech.cafe"), headers=AUTH)
     assert response.status_code == 422
@@ -70,7 +70,7 @@ async def test_platform_in_body_is_refused_not_trusted(harness) -> None:  # noqa
     assert published == []
 
 
-async def test_mixed_batch_publishes_only_the_valid(harness) -> None:  # noqa: ANN001
+async def test_mixed_batch_publishes_only_the_valid(harness) -> None:
     client, published = harness
     response = await client.post("/v1/events", json=[platform_event(), {"type": "login"}], headers=AUTH)
     assert response.status_code == 202
@@ -80,13 +80,13 @@ async def test_mixed_batch_publishes_only_the_valid(harness) -> None:  # noqa: A
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}])
-async def test_bad_key_is_401_and_publishes_nothing(harness, headers: dict) -> None:  # noqa: ANN001
+async def test_bad_key_is_401_and_publishes_nothing(harness, headers: dict) -> None:
     client, published = harness
     response = await client.post("/v1/events", json=platform_event(), headers=headers)
     assert response.status_code == 401 and published == []
 
 
-async def test_oversized_body_and_batch_are_413(harness) -> None:  # noqa: ANN001
+async def test_oversized_body_and_batch_are_413(harness) -> None:
     client, published = harness
     big = await client.post("/v1/events", content=b"[" + b" " * 70_000 + b"]", headers=AUTH)
     many = await client.post("/v1/events", json=[platform_event() for _ in range(51)], headers=AUTH)
@@ -94,13 +94,13 @@ async def test_oversized_body_and_batch_are_413(harness) -> None:  # noqa: ANN00
     assert many.json()["error"] == "too_many_events" and published == []
 
 
-async def test_malformed_json_is_400(harness) -> None:  # noqa: ANN001
+async def test_malformed_json_is_400(harness) -> None:
     client, _ = harness
     response = await client.post("/v1/events", content=b"{oops", headers=AUTH)
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"
 
 
-async def test_ready_when_the_broker_answers(harness) -> None:  # noqa: ANN001
+async def test_ready_when_the_broker_answers(harness) -> None:
     client, _ = harness
     response = await client.get("/readyz")
     assert response.status_code == 200 and response.json() == {"status": "ready"}
@@ -122,7 +122,7 @@ async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: Col
                                      ("refused", "skilltech.tools", "overloaded", 3)]
 
 
-async def test_rejections_are_counted_per_platform_and_reason(harness, stats: CollectorStats) -> None:  # noqa: ANN001
+async def test_rejections_are_counted_per_platform_and_reason(harness, stats: CollectorStats) -> None:
     client, _ = harness
     await client.post("/v1/events", json=[platform_event(), {"type": "login"}, platform_event(user_id="")],
                       headers=AUTH)

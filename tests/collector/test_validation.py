@@ -9,7 +9,7 @@ from tests.factories import platform_event
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
-def _validate(body: object, max_events: int = 1000):  # noqa: ANN202
+def _validate(body: object, max_events: int = 1000):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return validate_body(raw, max_events=max_events, now=NOW, max_future=timedelta(minutes=5),
                          max_age=timedelta(days=365))

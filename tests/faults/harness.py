@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from skillpulse.credentials import hash_api_key
 from skillpulse.loadtest.ledger import Ledger
 from skillpulse.role_process import RoleProcess

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 import skillpulse.aggregator.service as aggregator_service
 from skillpulse.aggregator import create_aggregator
 from skillpulse.app import Stack
@@ -17,7 +18,6 @@ from skillpulse.config import KafkaSettings, Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kafka import EmbeddedKafka, wait_until_drained
 from skillpulse.store import open_store
-
 from tests.factories import platform_event
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ async def test_store_unreachable_for_a_while_then_back(settings: Settings, monke
     real_write = aggregator_service.write_batch
     failing = {"on": True, "failures": 0}
 
-    def flaky_write(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def flaky_write(*args, **kwargs):
         if failing["on"]:
             failing["failures"] += 1
             raise ConnectionError("ClickHouse unreachable (injected)")

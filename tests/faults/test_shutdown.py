@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from skillpulse.kafka import end_offsets, wait_until_consumed
 
+from skillpulse.kafka import end_offsets, wait_until_consumed
 from tests.faults.harness import Deployment, Ledger, post_events
 from tests.faults.test_delivery import _events
 

@@ -18,11 +18,11 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from skillpulse.stack_client import Pipeline
+from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.health import pipeline_health
-from skillpulse.app import Stack
+from skillpulse.stack_client import Pipeline
 from skillpulse.telemetry import Telemetry, resource_attributes
 from tests.factories import platform_event
 

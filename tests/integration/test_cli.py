@@ -72,3 +72,4 @@ def test_demo_prints_the_kpi_table_with_nothing_missing(tmp_path: Path) -> None:
     b2 = re.search(r"^B2 +Active users \(B2\) +(\d+) +1600 ", out, re.MULTILINE)
     assert b2 is not None and 0 < int(b2.group(1)) <= 300
     assert "stack stopped" in out
+

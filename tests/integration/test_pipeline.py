@@ -10,12 +10,12 @@ from datetime import date
 import httpx
 import pytest
 
+from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.stack_client import Pipeline
 from skillpulse.kafka import end_offsets
 from skillpulse.kpi import KpiParams, active_users_series
-from skillpulse.app import Stack
+from skillpulse.stack_client import Pipeline
 from tests.factories import platform_event
 
 pytestmark = pytest.mark.integration

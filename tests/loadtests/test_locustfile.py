@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from skillpulse.stack_client import Pipeline
+from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.app import Stack
+from skillpulse.stack_client import Pipeline
 
 pytestmark = pytest.mark.integration
 LOCUSTFILE = Path(__file__).parents[2] / "loadtests" / "locustfile.py"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpulse.report.manual_inputs import ManualInputs, ManualInputsError, load_manual_inputs, manual_figures
 from skillpulse.report.manual_indicators import MANUAL_KEYS
+from skillpulse.report.manual_inputs import ManualInputs, ManualInputsError, load_manual_inputs, manual_figures
 
 EXAMPLE = Path(__file__).parents[2] / "infra" / "report" / "manual-inputs.example.toml"
 GOOD = """

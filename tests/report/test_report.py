@@ -11,10 +11,10 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI
 
+from skillpulse.api.freshness import create_freshness_router
 from skillpulse.kpi.catalogue import METRICS
 from skillpulse.report.collect import collect_annual_report
 from skillpulse.report.errors import ReportError
-from skillpulse.api.freshness import create_freshness_router
 from skillpulse.report.freshness import data_freshness
 from skillpulse.report.manual_inputs import load_manual_inputs
 from skillpulse.report.render import render_html

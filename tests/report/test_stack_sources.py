@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.report.collect import AnnualReport, collect_annual_report
 from skillpulse.report.sources import cli_sources, store_sources
-from skillpulse.app import Stack
 from tests.factories import store_records
 from tests.report.dataset import AFTER_THE_YEAR, LOGINS, OTHER_EVENTS, TOOLS
 

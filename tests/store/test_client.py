@@ -14,7 +14,7 @@ def test_only_the_embedded_store_is_embedded() -> None:
     assert not embedded(Settings(clickhouse=ClickHouseSettings(url="http://clickhouse:8123")))
 
 
-def test_freed_engine_memory_goes_back_to_the_kernel(store) -> None:  # noqa: ANN001
+def test_freed_engine_memory_goes_back_to_the_kernel(store) -> None:
     # ~80 MB allocated and freed inside the engine: its allocator keeps the pages until purged.
     assert store.query("SELECT length(groupArray(number)) FROM numbers(10000000)").result_rows == [(10_000_000,)]
     before = status_memory(os.getpid())["RssAnon"]

@@ -12,7 +12,7 @@ from tests.kpi.test_active_users import EDGE_LOGINS, _reference, _store
 
 
 @pytest.mark.parametrize("users_per_query", [1, 3, 5_000])
-def test_a_backlog_refreshed_in_chunks_equals_the_reference(store, monkeypatch, users_per_query: int) -> None:  # noqa: ANN001
+def test_a_backlog_refreshed_in_chunks_equals_the_reference(store, monkeypatch, users_per_query: int) -> None:
     monkeypatch.setattr(rollups, "USERS_PER_REFRESH", users_per_query)
     _store(store, EDGE_LOGINS)  # 11 users queued at once: read in 11, 4 or 1 slices
     users = {(platform, user) for _, platform, user, _ in EDGE_LOGINS}

@@ -11,8 +11,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from clickhouse_connect.driver.client import Client
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,6 +23,9 @@ from skillpulse.config import Settings
 from skillpulse.health.stats import AggregatorStats, StatsRow, parse_stats_record, store_stats
 from skillpulse.store.client import release_freed_memory
 from skillpulse.telemetry import DISABLED, Telemetry
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 logger = logging.getLogger("skillpulse.aggregator")
 

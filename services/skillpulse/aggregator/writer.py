@@ -11,11 +11,13 @@ ones (`skillpulse.store.rollups.refresh_pending`) in the same insert.
 from __future__ import annotations
 
 import uuid
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS, EVENT_ID, PLATFORM, Batch, EventRow, to_columns
 from skillpulse.dead_letters import REJECTED_COLUMNS
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 _LOOKUP_CHUNK = 20_000
 _MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 quoted ids are ~800 KB; the default limit is 256 KiB

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter
 from faststream.kafka import KafkaBroker
 
 from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str) -> APIRouter:

@@ -15,6 +15,7 @@ from skillpulse.collector.validation import BatchTooLarge, InvalidBody, validate
 from skillpulse.config import CollectorSettings
 from skillpulse.contract import to_record
 from skillpulse.credentials import hash_api_key
+from skillpulse.errors import SkillpulseError
 from skillpulse.health.stats import CollectorStats
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.telemetry import DISABLED
@@ -22,8 +23,8 @@ from skillpulse.telemetry import DISABLED
 logger = logging.getLogger("skillpulse.collector")
 
 
-class PayloadTooLarge(ValueError):
-    pass
+class PayloadTooLarge(SkillpulseError, ValueError):
+    """The body is over the collector's limit (413)."""
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter, Query
 
 from skillpulse.contract import PLATFORMS
 from skillpulse.report.freshness import Freshness, data_freshness
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def create_freshness_router(store: Client) -> APIRouter:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter, Query
 
 from skillpulse.health.snapshot import pipeline_health
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def create_health_router(store: Client) -> APIRouter:

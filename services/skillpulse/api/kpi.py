@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
@@ -14,6 +13,9 @@ from skillpulse.contract import PLATFORMS
 from skillpulse.kpi.catalogue import METRICS, Result, compute
 from skillpulse.kpi.params import KpiParams
 from skillpulse.kpi.summary import contract_summary
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def create_kpi_router(store: Client) -> APIRouter:

@@ -4,11 +4,14 @@ sent is stored, instead of waiting for the refresher's next round)."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter
 
 from skillpulse.store.rollups import refresh_pending
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def create_rollup_router(store: Client) -> APIRouter:

@@ -12,8 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING
 
 from skillpulse.aggregator import create_aggregator
 from skillpulse.api.board import create_board_router
@@ -32,6 +31,9 @@ from skillpulse.store.allocator import tune_allocator
 from skillpulse.store.client import release_freed_memory
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 logger = logging.getLogger("skillpulse.aggregator")
 

@@ -7,12 +7,14 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clickhouse_connect.driver.client import Client
 from fastapi import APIRouter
 
 from skillpulse.stack_state import ROLES
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 __all__ = ["ROLES", "Role", "RoleFactory", "background"]
 

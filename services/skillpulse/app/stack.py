@@ -14,19 +14,20 @@ import os
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import uvicorn
-from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI
 
-from skillpulse.app.aggregator import aggregator_role
-from skillpulse.app.collector import collector_role
 from skillpulse.app.http import create_app
 from skillpulse.app.roles import ROLES, Role, RoleFactory
 from skillpulse.config import Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics
 from skillpulse.stack_state import StackState, clear_state, write_state
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 @dataclass
@@ -57,10 +58,19 @@ class Stack:
         await self._exit.aclose()
 
     def _role_factories(self) -> list[RoleFactory]:
-        # The aggregator first: it applies the migrations, and stops last (it drains the topic).
-        build = {"aggregator": aggregator_role, "collector": collector_role}
-        return [partial(build[name], self.settings, self.bootstrap, self.telemetry)
-                for name in ROLES[::-1] if name in self.roles]
+        """The aggregator first: it applies the migrations, and stops last (it drains the
+        topic). Each root is imported only when its role runs: a collector image has no
+        store client."""
+        factories: list[RoleFactory] = []
+        if "aggregator" in self.roles:
+            from skillpulse.app.aggregator import aggregator_role
+
+            factories.append(partial(aggregator_role, self.settings, self.bootstrap, self.telemetry))
+        if "collector" in self.roles:
+            from skillpulse.app.collector import collector_role
+
+            factories.append(partial(collector_role, self.settings, self.bootstrap, self.telemetry))
+        return factories
 
     async def _start(self) -> None:
         settings, data_dir = self.settings, self.settings.paths.data_dir

@@ -15,13 +15,27 @@ import click
 from skillpulse.config import Settings, get_settings
 from skillpulse.contract import PLATFORMS
 from skillpulse.credentials import ensure_api_keys
+from skillpulse.errors import SkillpulseError
 
 
 def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj  # type: ignore[no-any-return]
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
 
 
-@click.group()
+class _Commands(click.Group):
+    """The package's own errors (a missing extra, a busy store, a refused request) end the
+    command with their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SkillpulseError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Where embedded data and secrets live [env SKILLPULSE_DATA_DIR, default ./.skillpulse].")
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
@@ -95,8 +109,8 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, file: Path, source: str, api_key: str | None) -> None:
     """Send an NDJSON file through the collector; wait until stored; print counts."""
-    from skillpulse.stack_client import pipeline
     from skillpulse.simulator import send_events
+    from skillpulse.stack_client import pipeline
 
     settings = _settings(ctx)
     events: list[tuple[str, dict[str, Any]]] = []
@@ -141,8 +155,8 @@ def _metric_command(slug: str, help_text: str) -> click.Command:
                 platforms: tuple[str, ...], organisation: str | None, as_json: bool) -> None:
         from pydantic import ValidationError
 
-        from skillpulse.stack_client import fetch_metric
         from skillpulse.kpi import KpiParams
+        from skillpulse.stack_client import fetch_metric
 
         try:
             params = KpiParams(start=start.date(), end=end.date(), window_days=window_days, min_logins=min_logins,
@@ -177,8 +191,8 @@ _register_metrics()
 @click.pass_context
 def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json: bool) -> None:
     """The contract table: value, target and progress of each agreement KPI."""
-    from skillpulse.stack_client import fetch_summary
     from skillpulse.kpi.summary import format_summary
+    from skillpulse.stack_client import fetch_summary
 
     table = fetch_summary(_settings(ctx), as_of.date() if as_of else date.today(), platforms)
     click.echo(json.dumps(table, indent=2) if as_json else format_summary(table))

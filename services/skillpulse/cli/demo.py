@@ -18,6 +18,7 @@ from skillpulse.simulator.model import LUXEMBOURG
 from skillpulse.stack_client import pipeline
 from skillpulse.stack_state import read_state
 
+
 async def run_demo(settings: Settings, *, users: int, days: int, seed: int, end: date | None) -> None:
     demo_dir = settings.paths.data_dir / "demo"
     if read_state(demo_dir) is not None:

@@ -16,7 +16,7 @@ from skillpulse.errors import SkillpulseError
 from skillpulse.extras import needs_extra
 
 with needs_extra("dashboards", "`skillpulse dashboards push`"):
-    from grafana_client import GrafanaApi
+    from grafana_client.api import GrafanaApi
     from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 DATASOURCE_NAME = "Skilltech Pulse ClickHouse"

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer
-from clickhouse_connect.driver.client import Client
 from faststream.kafka import KafkaBroker
 
 from skillpulse.health.stats import AggregatorStats, CollectorStats, stats_record, store_stats
 from skillpulse.kafka.topics import consumer_lag
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 logger = logging.getLogger("skillpulse.health")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any
 
 from skillpulse.health import queries
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def _number(value: Any) -> float | None:

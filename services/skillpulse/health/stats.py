@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from clickhouse_connect.driver.client import Client
 from opentelemetry import metrics
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 FRESHNESS_SAMPLE = 1000  # events per batch whose freshness goes to the OTel histogram
 

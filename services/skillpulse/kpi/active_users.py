@@ -8,12 +8,13 @@ day rollups for the requested range (general path). Both use `rolling`'s builder
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
 from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr, series_sql
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 Events = Literal["login", "any"]
 # (window, threshold) kept per user in user_activity, by the column that holds them.

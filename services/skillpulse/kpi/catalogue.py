@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, TypeVar
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from skillpulse.kpi import queries
 from skillpulse.kpi.active_users import rolling_query, rolling_series
 from skillpulse.kpi.params import MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 Row = dict[str, Any]  # one JSON object: a day of a series, a row, or a scalar metric's answer
 Result = list[Row] | Row  # any metric's answer, as the API and the CLI pass it on

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any
 
 from skillpulse.kpi.catalogue import METRICS, rows, scalar
 from skillpulse.kpi.params import KpiParams
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 AGREEMENT_START = date(2026, 1, 1)  # the 2026–2029 multi-year agreement
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from clickhouse_connect.driver.client import Client
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
 
 
 @dataclass
@@ -38,7 +41,7 @@ def stored_counts(store: Client, since: datetime | None = None) -> dict[str, int
     where = "WHERE received_at >= {since:DateTime64(3)}" if since is not None else ""
     rows = store.query(f"SELECT toString(event_id), count() FROM events {where} GROUP BY event_id",
                        parameters={"since": since} if since is not None else None).result_rows
-    return dict(rows)
+    return {str(event_id): int(count) for event_id, count in rows}
 
 
 def ledger_check(store: Client, acknowledged: set[str], since: datetime | None = None) -> dict[str, int]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS
 from skillpulse.health import queries as health
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 BASELINE_ROWS = 500_000  # enough for a stable rate, small enough to hold in memory
 _SINCE = "received_at >= {since:DateTime64(3)}"

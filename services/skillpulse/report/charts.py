@@ -19,7 +19,8 @@ with needs_extra("report", "`skillpulse report`"):
     from matplotlib.figure import Figure
 
 matplotlib.use("Agg")  # never a GUI backend, whatever the environment says
-_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "skillpulse-report", "font.size": 9,
+# Any: matplotlib types rc keys as one Literal of every parameter name.
+_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "skillpulse-report", "font.size": 9,
           "axes.spines.top": False, "axes.spines.right": False}
 _BLUE, _RED, _GREY = "#1f5fa8", "#b03a2e", "#7f8c8d"
 
@@ -35,7 +36,7 @@ def b2_chart(series: list[dict[str, Any]], target: float, peak: dict[str, Any]) 
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(8, 3.2))
         axes = figure.subplots()
-        days = [date.fromisoformat(row["day"]) for row in series]
+        days: list[Any] = [date.fromisoformat(row["day"]) for row in series]  # matplotlib converts dates
         axes.plot(days, [row["active_users"] for row in series], color=_BLUE, label="B2 active users")
         axes.axhline(target, color=_RED, linestyle="--", label=f"target {target:,.0f}")
         if peak.get("peak_day"):

@@ -4,9 +4,12 @@ were computed and up to which event; a late event can still change past days).""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from clickhouse_connect.driver.client import Client
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 # Not a KPI: the newest event and the newest insert, over the platforms of the report.
 FRESHNESS_SQL = """

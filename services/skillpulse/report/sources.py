@@ -5,8 +5,7 @@ stack's HTTP API when `skillpulse up` runs on the data dir, else the store)."""
 from __future__ import annotations
 
 from functools import partial
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING
 
 from skillpulse.config import Settings
 from skillpulse.kpi.catalogue import compute
@@ -14,6 +13,9 @@ from skillpulse.kpi.summary import contract_summary
 from skillpulse.report.collect import ReportSources
 from skillpulse.report.freshness import data_freshness
 from skillpulse.stack_client import fetch_freshness, fetch_metric, fetch_summary
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def store_sources(store: Client) -> ReportSources:

@@ -13,12 +13,13 @@ watermark; the aggregator process runs it every second.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from clickhouse_connect.driver.client import Client
+from typing import TYPE_CHECKING, Any
 
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE, local_days
 from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 _WHERE = "{where}"  # filled in by the functions below
 REFRESH_SQL = f"""
