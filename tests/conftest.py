@@ -41,8 +41,8 @@ def settings(tmp_path: Path, chdb_path: Path, kafka_bootstrap: str) -> Settings:
     unique = uuid.uuid4().hex[:10]
     return Settings(
         paths=PathSettings(data_dir=tmp_path / "data"),
-        kafka=KafkaSettings(bootstrap=kafka_bootstrap, topic=f"events-{unique}", dlq_topic=f"dlq-{unique}", stats_topic=f"stats-{unique}",
-                            partitions=3),
+        kafka=KafkaSettings(bootstrap=kafka_bootstrap, topic=f"events-{unique}", dlq_topic=f"dlq-{unique}",
+                            stats_topic=f"stats-{unique}", partitions=3),
         clickhouse=ClickHouseSettings(path=chdb_path, database=f"test_{unique}"),
         privacy=PrivacySettings(),
         collector=CollectorSettings(port=0),

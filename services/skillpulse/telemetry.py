@@ -70,5 +70,6 @@ def telemetry_from_env(service: str) -> Telemetry:
     resource = Resource.create(resource_attributes(service))
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    meter_provider = MeterProvider(resource=resource, metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
+    meter_provider = MeterProvider(resource=resource,
+                                   metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
     return Telemetry(tracer_provider, meter_provider)

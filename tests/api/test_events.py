@@ -40,9 +40,9 @@ async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClien
     app.include_router(create_collector_router(
         CollectorSettings(max_body_bytes=64 * 1024, max_events=50),
         {hash_api_key(KEY): "skilltech.tools"}, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
-    async with TestKafkaBroker(broker):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            yield client, published
+    async with (TestKafkaBroker(broker),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+        yield client, published
 
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -112,10 +112,10 @@ async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: Col
     app.include_router(create_collector_router(
         CollectorSettings(max_in_flight_events=2), {hash_api_key(KEY): "skilltech.tools"},
         Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
-    async with TestKafkaBroker(broker):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
-            small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
+    async with (TestKafkaBroker(broker),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+        response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
+        small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert small.status_code == 202
     assert sorted(stats.drain()) == [("accepted", "skilltech.tools", "", 2),

@@ -72,9 +72,9 @@ async def test_one_event_is_traced_from_request_to_insert(settings: Settings) ->
     key = ensure_api_keys(settings)["skilltech.tools"]
     async with Stack(settings, telemetry=recorded) as stack:
         async with httpx.AsyncClient(base_url=stack.url) as client:
-            response = await client.post("/v1/events", json=platform_event(), headers={"Authorization": f"Bearer {key}"})
-            bad = await client.post("/v1/events", json=platform_event(occurred_at="yesterday"),
-                                    headers={"Authorization": f"Bearer {key}"})
+            auth = {"Authorization": f"Bearer {key}"}
+            response = await client.post("/v1/events", json=platform_event(), headers=auth)
+            bad = await client.post("/v1/events", json=platform_event(occurred_at="yesterday"), headers=auth)
         assert (response.status_code, bad.status_code) == (202, 422)
         await Pipeline(stack.url, stack.bootstrap, settings, stack).wait_until_stored(timeout_s=60)
         spans = recorded.spans.get_finished_spans
@@ -84,7 +84,8 @@ async def test_one_event_is_traced_from_request_to_insert(settings: Settings) ->
                          and s.attributes.get("skillpulse.events.inserted") == 1), None)
 
         await _wait_for(lambda: insert_span() is not None)
-        request = next(s for s in spans() if s.name == "POST /v1/events" and s.attributes["skillpulse.events.valid"] == 1)
+        request = next(s for s in spans()
+                       if s.name == "POST /v1/events" and s.attributes["skillpulse.events.valid"] == 1)
         publish = next(s for s in spans() if s.name == f"{settings.kafka.topic} publish"
                        and s.context.trace_id == request.context.trace_id)
         insert = insert_span()

@@ -86,7 +86,8 @@ async def test_poison_record_is_dead_lettered_and_the_partition_flows(settings: 
         assert rows == [("invalid_json", 0)]
         async with httpx.AsyncClient(base_url=stack.url) as client:
             letters = (await client.get("/v1/dead-letters")).json()
-            assert [(d["reason"], d["stage"], d["replayed"]) for d in letters] == [("invalid_json", "aggregator", False)]
+            assert [(d["reason"], d["stage"], d["replayed"]) for d in letters] == [
+                ("invalid_json", "aggregator", False)]
             replayed = (await client.post("/v1/dead-letters/replay")).json()
             await _wait_stored(stack, settings)
             letters = (await client.get("/v1/dead-letters")).json()

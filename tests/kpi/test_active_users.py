@@ -53,7 +53,8 @@ def _reference(logins: Logins, **params: Any) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("window_days, min_logins", [(60, 2), (30, 1), (7, 3), (1, 1), (60, 3)])
-@pytest.mark.parametrize("platforms", [("skilltech.tools",), ("skilltech.tube",), ("skilltech.tools", "skilltech.tube")])
+@pytest.mark.parametrize("platforms",
+                         [("skilltech.tools",), ("skilltech.tube",), ("skilltech.tools", "skilltech.tube")])
 def test_edges_match_the_reference_every_day(store: Client, window_days: int, min_logins: int,
                                              platforms: tuple[str, ...]) -> None:
     _store(store, EDGE_LOGINS)

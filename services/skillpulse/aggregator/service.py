@@ -90,8 +90,9 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
                            sorted({letter.reason for letter in batch.rejected}))
 
     # A group of its own: joining the events group would rebalance the events consumers.
-    @broker.subscriber(kafka.stats_topic, group_id=f"{options.group_id}.stats", batch=True, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.NACK_ON_ERROR, batch_timeout_ms=1000, decoder=_records_as_they_are)
+    @broker.subscriber(kafka.stats_topic, group_id=f"{options.group_id}.stats", batch=True,
+                       auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, batch_timeout_ms=1000,
+                       decoder=_records_as_they_are)
     async def store_collector_stats(message: KafkaMessage) -> None:
         """The collectors' per-second counts → `pipeline_stats` (they hold no store)."""
         records = message.raw_message

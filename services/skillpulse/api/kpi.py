@@ -49,7 +49,8 @@ def create_kpi_router(store: Client) -> APIRouter:
                                platforms=tuple(platform or (PLATFORMS[0],)), organisation=organisation)
             return await asyncio.to_thread(compute, metric, store, params)
         except ValidationError as exc:
-            raise HTTPException(422, exc.errors(include_url=False, include_context=False, include_input=False)) from None
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            raise HTTPException(422, errors) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
 

@@ -27,8 +27,8 @@ import click
 @click.option("--min-stored-per-s", type=float, default=None)
 @click.option("--max-freshness-p99-s", type=float, default=None, help="received → stored.")
 @click.option("--max-drain-s", type=float, default=None, help="Time to drain the lag after the load stops.")
-def loadtest(target: Literal["http", "kafka"], rate: float, duration: float, batch: int | None, concurrency: int | None, out: Path,
-             work_dir: Path | None, as_json: bool, **limits: Any) -> None:
+def loadtest(target: Literal["http", "kafka"], rate: float, duration: float, batch: int | None,
+             concurrency: int | None, out: Path, work_dir: Path | None, as_json: bool, **limits: Any) -> None:
     """Load the pipeline for DURATION seconds at RATE events/s and report sent, accepted/s,
     stored/s, rejected, lost (by event_id), freshness p50/p95/p99, consumer lag and drain
     time, CPU and peak RSS per process, and the raw-insert baseline of the same run."""

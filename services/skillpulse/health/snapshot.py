@@ -41,7 +41,8 @@ def pipeline_health(store: Client, minutes: float = 5.0, now: datetime | None = 
     lag_latest, lag_peak, lag_at = rows(queries.CONSUMER_LAG)[0]
     return {
         "from": from_time.isoformat(timespec="seconds"), "to": to_time.isoformat(timespec="seconds"),
-        "per_second": {"accepted": rates.get("collector.accepted", 0.0), "rejected": rates.get("collector.rejected", 0.0),
+        "per_second": {"accepted": rates.get("collector.accepted", 0.0),
+                       "rejected": rates.get("collector.rejected", 0.0),
                        "refused": rates.get("collector.refused", 0.0), "stored": rates.get("aggregator.stored", 0.0),
                        "dead_lettered": rates.get("aggregator.dead_lettered", 0.0)},
         "rejections": [{"service": s, "metric": m, "platform": p, "reason": r, "events": int(n)}

@@ -7,6 +7,7 @@ service does not take queued events with it; a restarted stack finds it through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -101,10 +102,8 @@ class EmbeddedKafka:
             for _ in range(100):
                 if not _alive(self.pid):
                     break
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(self.pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
                 time.sleep(0.05)
             else:
                 os.kill(self.pid, signal.SIGKILL)

@@ -8,6 +8,7 @@ our last acknowledged publish, every event we sent is stored (or dead-lettered).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -37,10 +38,8 @@ async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
         missing = [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in topics.items()
                    if name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another process won the race
     finally:
         await admin.close()
 

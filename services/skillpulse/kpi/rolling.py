@@ -44,7 +44,8 @@ WITH deltas AS (
 )
 SELECT calendar.day AS day,
        toUInt64(sum(deltas.total) OVER (ORDER BY calendar.day ROWS UNBOUNDED PRECEDING)) AS {value}
-FROM (SELECT toDate({{start:Date}} + number) AS day FROM numbers(toUInt64({{end:Date}} - {{start:Date}} + 1))) AS calendar
+FROM (SELECT toDate({{start:Date}} + number) AS day
+      FROM numbers(toUInt64({{end:Date}} - {{start:Date}} + 1))) AS calendar
 LEFT JOIN deltas ON deltas.day = calendar.day
 ORDER BY day
 """

@@ -4,6 +4,7 @@ show a service lives within a budget, not only what its RSS peaked at."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,9 @@ class MemoryCgroup:
                 "oom_kills": int(control.get("oom_kill", 0))}
 
     def remove(self) -> None:
-        try:
+        # a process may still be inside; the kernel keeps the group until it exits
+        with contextlib.suppress(OSError):
             self.path.rmdir()
-        except OSError:
-            pass  # a process is still inside; the kernel keeps the group until it exits
 
 
 def _read(path: Path) -> str:

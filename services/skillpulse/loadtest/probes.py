@@ -4,6 +4,7 @@ itself), and the CPU and memory of each process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -57,10 +58,8 @@ class KafkaProbe:
                     time.perf_counter() - started,
                     sum(committed - base.get(p, 0) for p, (_, committed) in offsets.items()),
                     sum(max(0, end - committed) for end, committed in offsets.values())))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.interval_s)
-                except TimeoutError:
-                    pass
         finally:
             await consumer.stop()
 
@@ -96,10 +95,8 @@ class ProcessProbe:
                     pass  # it exited; keep what was measured
             if stop.is_set():
                 return
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval_s)
-            except TimeoutError:
-                pass
 
     def figures(self, seconds: float) -> dict[str, dict[str, float]]:
         return {name: {"cpu_s": round(self.cpu_end.get(name, 0.0) - self.cpu_start.get(name, 0.0), 1),

@@ -80,8 +80,8 @@ async def _measure(scenario: Scenario, settings: Settings) -> Measured:
         if scenario.target == "http":
             collector_dir = settings.paths.data_dir / "collector"
             keys = ensure_api_keys(settings.with_data_dir(collector_dir))
-            processes["collector"] = RoleProcess(collector_dir, "collector",
-                                                 env=os.environ | {"SKILLPULSE_KAFKA_BOOTSTRAP": state.bootstrap}).start()
+            collector_env = os.environ | {"SKILLPULSE_KAFKA_BOOTSTRAP": state.bootstrap}
+            processes["collector"] = RoleProcess(collector_dir, "collector", env=collector_env).start()
             url = (await asyncio.to_thread(processes["collector"].wait_serving)).url
             pids["collector"] = processes["collector"].pid
         stop, started = asyncio.Event(), time.perf_counter()

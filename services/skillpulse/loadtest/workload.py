@@ -57,7 +57,8 @@ class KafkaRecords:
             key, template = self._pool[self._next % len(self._pool)]
             self._next += 1
             event_id = str(uuid.uuid4())
-            occurred = _rfc3339(moment - timedelta(seconds=self._rng.uniform(0, self._spread_s))) if self._spread_s else now
+            occurred = (_rfc3339(moment - timedelta(seconds=self._rng.uniform(0, self._spread_s)))
+                        if self._spread_s else now)
             out.append((key, (template % {"event_id": event_id, "now": now, "occurred": occurred}).encode(), event_id))
         return out
 

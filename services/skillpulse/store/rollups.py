@@ -67,7 +67,8 @@ def refresh_daily_activity(store: Client, days: tuple[str, date, date] | None = 
         store.command(DAILY_SQL.replace(_WHERE, "1"))
         return
     platform, first, last = days
-    store.command(DAILY_SQL.replace(_WHERE, _DAY_RANGE), parameters={"platform": platform, "first": first, "last": last})
+    store.command(DAILY_SQL.replace(_WHERE, _DAY_RANGE),
+                  parameters={"platform": platform, "first": first, "last": last})
 
 
 # Rows become visible a moment after `queued_at` is stamped: the watermark stays this far
