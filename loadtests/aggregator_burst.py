@@ -134,7 +134,8 @@ def main() -> None:
     # Logins and the rest of the simulator's mix, spread over B2's window: past days to recount.
     records, ledger = KafkaRecords(templates=max(1, args.events // 20), occurred_within_days=60), Ledger()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
-        "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC, "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP,
+        "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC,
+        "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP,
         "SKILLPULSE_CLICKHOUSE_PATH": str(work / "store"), "SKILLPULSE_PSEUDONYM_KEY": "f" * 64,
         "SKILLPULSE_COLLECTOR_API_KEY_HASHES": "{}"} | dict(setting.split("=", 1) for setting in args.set)
     if args.batch_rows:
