@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaProducer
 
 from skillpulse.config import ClickHouseSettings, Settings
@@ -34,6 +33,7 @@ from skillpulse.loadtest.probes import status_memory
 from skillpulse.loadtest.readback import raw_insert_baseline
 from skillpulse.loadtest.workload import KafkaRecords
 from skillpulse.role_process import RoleProcess
+from skillpulse.stack_client import refresh_rollups
 from skillpulse.store import open_store
 
 RESULTS = Path(__file__).parent / "results"
@@ -160,7 +160,7 @@ def main() -> None:
         timeline.phase = "catch-up"
         # The state is published once the HTTP server listens, which a small burst can beat.
         state = aggregator.wait_serving(timeout_s=600)
-        httpx.post(f"{state.url}/v1/rollups/refresh", timeout=1800).raise_for_status()
+        asyncio.run(refresh_rollups(state.url, timeout_s=1800))
         catch_up_s = time.perf_counter() - started - drain_s
         time.sleep(2)
         timeline.phase = "idle"

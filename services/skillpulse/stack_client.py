@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
@@ -50,7 +50,7 @@ def from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], lo
     (and migrated) for this call."""
     state = find_running_stack(settings.paths.data_dir)
     if state is not None:
-        return _get(state, path, query)  # type: ignore[no-any-return]  # the route's JSON is T's JSON
+        return cast(T, _get(state, path, query))  # the route's JSON is what `local` returns, as JSON
     from skillpulse.store import apply_migrations, open_store
 
     store = open_store(settings)
@@ -114,6 +114,14 @@ def fetch_dead_letters(settings: Settings, *, reason: str, limit: int) -> list[d
     return from_stack_or_store(settings, "dead-letters", {"reason": reason, "limit": limit}, local)
 
 
+async def refresh_rollups(url: str, timeout_s: float = REQUEST_TIMEOUT_S) -> int:
+    """Have the stack at `url` catch its rollups up now; how many users it recomputed."""
+    async with httpx.AsyncClient(base_url=url, timeout=timeout_s) as client:
+        response = await client.post("/v1/rollups/refresh")
+    response.raise_for_status()
+    return int(response.json()["users"])
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A stack to send events to: `stack` is None when another process runs it."""
@@ -130,8 +138,7 @@ class Pipeline:
         started = time.monotonic()
         await wait_until_drained(self.bootstrap, self.settings.kafka.topic, self.settings.aggregator.group_id,
                                  timeout_s)
-        async with httpx.AsyncClient(base_url=self.url, timeout=timeout_s) as client:
-            (await client.post("/v1/rollups/refresh")).raise_for_status()
+        await refresh_rollups(self.url, timeout_s)
         return time.monotonic() - started
 
     async def replay_dead_letters(self, reason: str) -> int:
