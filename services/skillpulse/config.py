@@ -86,6 +86,18 @@ class AggregatorSettings(BaseSettings):
     deduplicate: bool = True
 
 
+class KeycloakSettings(BaseSettings):
+    """The sign-on of skilltech.tools as a source of logins (webhook and admin-API poller)."""
+
+    model_config = _env("SKILLPULSE_KEYCLOAK_")
+
+
+class XapiSettings(BaseSettings):
+    """The xAPI statements resource (`/xapi/`) as a source of trainings and tool use."""
+
+    model_config = _env("SKILLPULSE_XAPI_")
+
+
 class Settings(BaseModel):
     paths: PathSettings = Field(default_factory=PathSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
@@ -93,6 +105,8 @@ class Settings(BaseModel):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     aggregator: AggregatorSettings = Field(default_factory=AggregatorSettings)
+    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings)
+    xapi: XapiSettings = Field(default_factory=XapiSettings)
 
     def with_data_dir(self, data_dir: Path) -> Settings:
         return self.model_copy(update={"paths": PathSettings(data_dir=data_dir)})

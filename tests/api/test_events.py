@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.api.events import create_collector_router
+from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
@@ -37,9 +38,9 @@ async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClien
         published.append(message.body)
 
     app = FastAPI()
-    app.include_router(create_collector_router(
-        CollectorSettings(max_body_bytes=64 * 1024, max_events=50),
-        {hash_api_key(KEY): "skilltech.tools"}, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
+    settings = CollectorSettings(max_body_bytes=64 * 1024, max_events=50)
+    intake = Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)
+    app.include_router(create_collector_router(settings, {hash_api_key(KEY): "skilltech.tools"}, intake))
     async with (TestKafkaBroker(broker),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
         yield client, published
@@ -109,9 +110,9 @@ async def test_ready_when_the_broker_answers(harness) -> None:
 async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: CollectorStats) -> None:
     broker = KafkaBroker()
     app = FastAPI()
-    app.include_router(create_collector_router(
-        CollectorSettings(max_in_flight_events=2), {hash_api_key(KEY): "skilltech.tools"},
-        Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats))
+    settings = CollectorSettings(max_in_flight_events=2)
+    intake = Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)
+    app.include_router(create_collector_router(settings, {hash_api_key(KEY): "skilltech.tools"}, intake))
     async with (TestKafkaBroker(broker),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
         response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)

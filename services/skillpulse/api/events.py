@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
-from skillpulse.collector.publisher import BrokerUnavailable, RecordPublisher
-from skillpulse.collector.validation import BatchTooLarge, InvalidBody, validate_body
+from skillpulse.collector.intake import Intake, Overloaded
+from skillpulse.collector.publisher import BrokerUnavailable
+from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
 from skillpulse.config import CollectorSettings
-from skillpulse.contract import to_record
 from skillpulse.credentials import hash_api_key
 from skillpulse.errors import SkillpulseError
-from skillpulse.health.stats import CollectorStats
-from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.telemetry import DISABLED
 
 logger = logging.getLogger("skillpulse.collector")
@@ -45,13 +43,9 @@ def _problem(status: int, reason: str, message: str, **headers: str) -> JSONResp
 
 
 def create_collector_router(
-    settings: CollectorSettings, key_hashes: dict[str, str], pseudonymiser: Pseudonymiser,
-    publisher: RecordPublisher, stats: CollectorStats | None = None, tracer: trace.Tracer = DISABLED.tracer,
+    settings: CollectorSettings, key_hashes: dict[str, str], intake: Intake, tracer: trace.Tracer = DISABLED.tracer,
 ) -> APIRouter:
     router = APIRouter()
-    stats = stats or CollectorStats(DISABLED.meter)
-    in_flight = 0  # events handed to the broker and not yet acknowledged (one event loop: no lock)
-    max_future, max_age = timedelta(seconds=settings.max_future_s), timedelta(days=settings.retention_days)
 
     @router.post("/v1/events", status_code=202)
     async def receive_events(
@@ -68,48 +62,32 @@ def create_collector_router(
         scheme, _, key = (authorization or "").partition(" ")
         platform = key_hashes.get(hash_api_key(key.strip())) if scheme.lower() == "bearer" else None
         if platform is None:
-            stats.count("rejected_requests", "", "invalid_api_key")
+            intake.count_refused_request("", "invalid_api_key")
             return _problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
                             **{"WWW-Authenticate": "Bearer"})
         span.set_attribute("skillpulse.platform", platform)
         try:
             body = await _read_capped(request, settings.max_body_bytes)
             received_at = datetime.now(UTC)
-            valid, rejected = validate_body(body, max_events=settings.max_events, now=received_at,
-                                            max_future=max_future, max_age=max_age)
+            items = parse_body(body, max_events=settings.max_events)
         except PayloadTooLarge:
-            stats.count("rejected_requests", platform, "body_too_large")  # its events cannot be counted
+            intake.count_refused_request(platform, "body_too_large")  # its events cannot be counted
             return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
         except BatchTooLarge as exc:
-            stats.count("rejected_requests", platform, "too_many_events")
+            intake.count_refused_request(platform, "too_many_events")
             return _problem(413, "too_many_events", str(exc))
         except InvalidBody as exc:
-            stats.count("rejected_requests", platform, "invalid_json")
+            intake.count_refused_request(platform, "invalid_json")
             return _problem(400, "invalid_json", str(exc))
+        checked = intake.check(platform, items, received_at)
+        valid, rejected = checked.valid, checked.rejected
         span.set_attributes({"skillpulse.events.valid": len(valid), "skillpulse.events.rejected": len(rejected)})
-        for result in rejected:
-            stats.count("rejected", platform, result.reason)
-        records = [
-            to_record(event, platform=platform, received_at=received_at,
-                      user_key=pseudonymiser.user_key(platform, event.user_id),
-                      session_key=pseudonymiser.session_key(platform, event.session_id))
-            for _, event in valid
-        ]
-        nonlocal in_flight
-        if in_flight + len(records) > settings.max_in_flight_events:
-            logger.warning("platform=%s: %d events refused, %d already in flight", platform, len(records), in_flight)
-            stats.count("refused", platform, "overloaded", len(records))
-            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
-        in_flight += len(records)
         try:
-            await publisher.publish(records)
-        except BrokerUnavailable as exc:
-            logger.warning("platform=%s: %d events refused, broker unavailable: %s", platform, len(records), exc)
-            stats.count("refused", platform, "broker_unavailable", len(records))
+            await intake.publish(platform, [event for _, event in valid], received_at)
+        except Overloaded:
+            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
+        except BrokerUnavailable:
             return _problem(503, "broker_unavailable", "events not accepted; retry later", **{"Retry-After": "5"})
-        finally:
-            in_flight -= len(records)
-        stats.count("accepted", platform, "", len(records))
         results: list[dict[str, Any]] = [r.as_json() for r in rejected]
         results += [{"index": i, "event_id": str(e.event_id), "status": "accepted"} for i, e in valid]
         results.sort(key=lambda result: result["index"])
@@ -122,7 +100,7 @@ def create_collector_router(
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        ready = await publisher.ready()
+        ready = await intake.ready()
         return JSONResponse({"status": "ready" if ready else "broker_unreachable"}, status_code=200 if ready else 503)
 
     return router

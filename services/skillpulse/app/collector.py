@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from skillpulse.api.events import create_collector_router
 from skillpulse.app.roles import Role, background
+from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import Settings
 from skillpulse.credentials import api_key_hashes, pseudonym_secret
@@ -31,9 +32,9 @@ async def collector_role(settings: Settings, bootstrap: str,
         await producer.connect()
         try:
             counts = CollectorStats(telemetry.meter)
-            router = create_collector_router(
-                settings.collector, api_key_hashes(settings), Pseudonymiser(pseudonym_secret(settings)),
-                RecordPublisher(producer, settings.kafka.topic), counts, telemetry.tracer)
+            intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
+                            RecordPublisher(producer, settings.kafka.topic), counts)
+            router = create_collector_router(settings.collector, api_key_hashes(settings), intake, telemetry.tracer)
             async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
                 yield Role("collector", (router,))
         finally:

@@ -63,10 +63,8 @@ def _event_id_of(item: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def validate_body(
-    body: bytes, *, max_events: int, now: datetime, max_future: timedelta, max_age: timedelta
-) -> tuple[list[tuple[int, LoginEvent | ToolUseEvent | TrainingEvent]], list[Rejection]]:
-    """Split a body (one event or an array of events) into valid events and rejections."""
+def parse_body(body: bytes, *, max_events: int) -> list[Any]:
+    """One event or an array of events, as JSON values (not yet validated)."""
     try:
         parsed = json.loads(body)
     except ValueError as exc:
@@ -74,6 +72,14 @@ def validate_body(
     items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > max_events:
         raise BatchTooLarge(f"{len(items)} events in one request; at most {max_events}")
+    return items
+
+
+def validate_items(
+    items: list[Any], *, now: datetime, max_future: timedelta, max_age: timedelta
+) -> tuple[list[tuple[int, LoginEvent | ToolUseEvent | TrainingEvent]], list[Rejection]]:
+    """Split platform events (JSON values in the contract's shape, from the events API or
+    mapped by a source) into valid events and rejections, each judged on its own."""
     valid, rejected = [], []
     for index, item in enumerate(items):
         try:
@@ -92,3 +98,10 @@ def validate_body(
             continue
         valid.append((index, event))
     return valid, rejected
+
+
+def validate_body(
+    body: bytes, *, max_events: int, now: datetime, max_future: timedelta, max_age: timedelta
+) -> tuple[list[tuple[int, LoginEvent | ToolUseEvent | TrainingEvent]], list[Rejection]]:
+    """Split a body (one event or an array of events) into valid events and rejections."""
+    return validate_items(parse_body(body, max_events=max_events), now=now, max_future=max_future, max_age=max_age)
