@@ -17,7 +17,8 @@ PACKAGE_DIR = Path(skillpulse.__file__).parent
 # a call may import a higher one lazily (the stack client starts a stack that way).
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "extras", "contract", "config", "pseudonym", "credentials", "telemetry", "stack_state"}),
-    frozenset({"kafka", "store", "collector", "aggregator", "health", "kpi", "dead_letters", "simulator", "board"}),
+    frozenset({"kafka", "store", "collector", "aggregator", "health", "kpi", "dead_letters", "simulator", "board",
+               "sources"}),
     frozenset({"report", "dashboards", "loadtest", "stack_client", "role_process", "schema_export"}),
     frozenset({"api"}),
     frozenset({"app"}),

@@ -90,6 +90,20 @@ class KeycloakSettings(BaseSettings):
     """The sign-on of skilltech.tools as a source of logins (webhook and admin-API poller)."""
 
     model_config = _env("SKILLPULSE_KEYCLOAK_")
+    # JSON object {realm name: shared secret of its ext-event-http / ext-event-webhook
+    # listener}. A webhook is from the realm whose secret signs it; none set: every
+    # webhook is refused (401).
+    realm_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # JSON object {Keycloak clientId: platform}; a client not listed is `default_platform`.
+    client_platforms: dict[str, str] = Field(default_factory=dict)
+    default_platform: str = "skilltech.tools"
+    # Event types that are a sign-in of a session (a connection); every other type is
+    # acknowledged and counted as ignored.
+    login_types: tuple[str, ...] = ("LOGIN", "IDENTITY_PROVIDER_LOGIN")
+    # The poller asks again for this much before its cursor: events committed late, or
+    # sharing the cursor's millisecond, are not missed (their event_id makes them once).
+    poll_overlap_s: float = Field(default=300.0, ge=0)
+    poll_page_size: int = Field(default=500, ge=1, le=1000)
 
 
 class XapiSettings(BaseSettings):

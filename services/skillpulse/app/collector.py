@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from faststream.kafka import KafkaBroker
 
 from skillpulse.api.events import create_collector_router
+from skillpulse.api.keycloak import create_keycloak_router
 from skillpulse.app.roles import Role, background
 from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
@@ -35,8 +36,9 @@ async def collector_role(settings: Settings, bootstrap: str,
             intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
                             RecordPublisher(producer, settings.kafka.topic), counts)
             router = create_collector_router(settings.collector, api_key_hashes(settings), intake, telemetry.tracer)
+            keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
             async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
-                yield Role("collector", (router,))
+                yield Role("collector", (router, keycloak))
         finally:
             await producer.stop()
     finally:
