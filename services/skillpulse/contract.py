@@ -129,10 +129,22 @@ class TrainingRecord(_TrainingFields, _Pseudonymous):
     pass
 
 
-EventRecord = Annotated[LoginRecord | ToolUseRecord | TrainingRecord, Field(discriminator="type")]
+class VoidRecord(_Pseudonymous):
+    """A platform withdrew one of its events (an xAPI `voided` statement): the aggregator
+    removes that event from `events` and every figure, and keeps it out if it comes later.
+    `user_key` is the voiding actor's pseudonym (it only places the record on a partition)."""
+
+    type: Literal["void"]
+    event_id: EventId = Field(description="The voiding statement's own id; a resend is the same void.")
+    occurred_at: Timestamp
+    voided_event_id: EventId = Field(description="The withdrawn event, of the same platform.")
+
+
+EventRecord = Annotated[LoginRecord | ToolUseRecord | TrainingRecord | VoidRecord, Field(discriminator="type")]
 
 platform_event_adapter: TypeAdapter[LoginEvent | ToolUseEvent | TrainingEvent] = TypeAdapter(PlatformEvent)
-event_record_adapter: TypeAdapter[LoginRecord | ToolUseRecord | TrainingRecord] = TypeAdapter(EventRecord)
+event_record_adapter: TypeAdapter[LoginRecord | ToolUseRecord | TrainingRecord | VoidRecord] = TypeAdapter(
+    EventRecord)
 
 _RECORD_FOR: dict[type[BaseModel], type[LoginRecord | ToolUseRecord | TrainingRecord]] = {
     LoginEvent: LoginRecord, ToolUseEvent: ToolUseRecord, TrainingEvent: TrainingRecord}

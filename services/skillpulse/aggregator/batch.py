@@ -6,13 +6,14 @@ Pure functions, no I/O: the service feeds them records and writes what they retu
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
-from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, event_record_adapter
+from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
 from skillpulse.dead_letters import DeadLetter
 
 MAX_DEAD_PAYLOAD = 16 * 1024
@@ -37,10 +38,23 @@ class KafkaRecord(Protocol):
     value: bytes | None
 
 
+class Void(NamedTuple):
+    """A row of `voided_events`: a platform withdrew one of its events."""
+
+    platform: str
+    voided_event_id: uuid.UUID
+    void_event_id: uuid.UUID
+    voided_at: datetime
+
+
+VOID_COLUMNS = Void._fields
+
+
 @dataclass
 class Batch:
     events: list[EventRow] = field(default_factory=list)
     rejected: list[DeadLetter] = field(default_factory=list)
+    voids: list[Void] = field(default_factory=list)
 
 
 def to_columns(rows: list[EventRow]) -> list[list[Any]]:
@@ -108,6 +122,9 @@ def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...]) -> Batch:
             reason = "invalid_json" if first["type"] == "json_invalid" else first["type"]
             path = ".".join(str(part) for part in first["loc"])
             batch.rejected.append(rejection(record, reason, path))
+            continue
+        if isinstance(event, VoidRecord):
+            batch.voids.append(Void(event.platform, event.voided_event_id, event.event_id, event.occurred_at))
             continue
         batch.events.append(_row(event, record.partition, record.offset))
     return batch

@@ -14,28 +14,17 @@ import uuid
 from typing import TYPE_CHECKING
 
 from skillpulse.aggregator.batch import EVENT_COLUMNS, EVENT_ID, PLATFORM, Batch, EventRow, to_columns
+from skillpulse.aggregator.lookup import stored_keys
+from skillpulse.aggregator.voids import apply_voids
 from skillpulse.dead_letters import REJECTED_COLUMNS
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-_LOOKUP_CHUNK = 20_000
-_MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 quoted ids are ~800 KB; the default limit is 256 KiB
-
 
 def _already_stored(store: Client, rows: list[EventRow]) -> set[tuple[str, uuid.UUID]]:
-    ids = list({row[EVENT_ID] for row in rows})
-    if not all(isinstance(event_id, uuid.UUID) for event_id in ids):
-        raise TypeError("event ids must be uuid.UUID objects")
-    found: set[tuple[str, uuid.UUID]] = set()
-    for start in range(0, len(ids), _LOOKUP_CHUNK):
-        # Written inline: the ids are uuid.UUID objects (hex and dashes only), and the
-        # client's parameter escaping costs more than the lookup itself.
-        listed = ",".join(f"'{event_id}'" for event_id in ids[start:start + _LOOKUP_CHUNK])
-        result = store.query(f"SELECT platform, event_id FROM event_ids WHERE event_id IN ({listed})",
-                             settings={"max_query_size": _MAX_QUERY_BYTES})
-        found.update((platform, event_id) for platform, event_id in result.result_rows)
-    return found
+    return stored_keys(store, "SELECT platform, event_id FROM event_ids WHERE event_id IN",
+                       [row[EVENT_ID] for row in rows])
 
 
 def new_rows(store: Client, rows: list[EventRow]) -> list[EventRow]:
@@ -59,4 +48,5 @@ def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> lis
             store.insert("events", to_columns(rows), column_names=EVENT_COLUMNS, column_oriented=True)
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
+    apply_voids(store, batch.voids, rows)
     return rows

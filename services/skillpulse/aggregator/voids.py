@@ -1,0 +1,121 @@
+"""Withdrawn events (xAPI `voided` statements, `VoidRecord`s on the events topic) leave
+`events` and every figure built on it.
+
+A void may be consumed before the event it withdraws: the two travel on the partitions
+of two different users (the voider and the learner). So a batch's voids are recorded in
+`voided_events` first, and then every event that is voided, by this batch or an earlier
+one, is removed, including those the batch just inserted. Looking after the insert, not
+before, closes the race between two replicas: whichever checks last sees both.
+
+Removing events: a lightweight DELETE from `events`, then the rollups they fed are
+recomputed from what remains, for their users, days and tools only (the views on
+`events` fire on inserts, never on deletes). Only trainings and tool uses can be
+withdrawn, so `login_days` (B2) never changes. `event_ids` keeps the id: a resend of a
+withdrawn event is still dropped as a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from skillpulse.aggregator.batch import EVENT_ID, PLATFORM, VOID_COLUMNS, EventRow, Void
+from skillpulse.aggregator.lookup import stored_keys
+from skillpulse.kpi.params import TIMEZONE
+from skillpulse.store.rollups import refresh_daily_activity, refresh_user_activity
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+EventKey = tuple[str, uuid.UUID]  # (platform, event_id)
+
+_WITHDRAWABLE = "type IN ('training', 'tool_use')"
+_DAY = f"toDate(occurred_at, '{TIMEZONE}')"
+_OF_PLATFORM = "platform = {platform:String}"
+_USERS = " AND user_key IN {users:Array(String)} AND "
+_DAYS = " IN {days:Array(Date)}"
+_TOOLS = _OF_PLATFORM + " AND tool_id IN {tools:Array(String)}"
+
+# The recomputations repeat the SELECT of the views that feed these tables
+# (schemas/clickhouse/0003_activity_rollups.sql), for the touched keys only.
+_RECOMPUTE = (
+    f"DELETE FROM user_days WHERE {_OF_PLATFORM}{_USERS}day{_DAYS}",
+    f"INSERT INTO user_days SELECT DISTINCT platform, user_key, {_DAY} AS day, organisation_id FROM events "
+    f"WHERE {_OF_PLATFORM}{_USERS}{_DAY}{_DAYS}",
+)
+_RECOMPUTE_TOOLS = (
+    f"DELETE FROM tool_first_seen WHERE {_TOOLS}",
+    "INSERT INTO tool_first_seen SELECT platform, tool_id, feature, tool_category, min(occurred_at) FROM events "
+    f"WHERE {_TOOLS} GROUP BY platform, tool_id, feature, tool_category",
+)
+
+
+class Withdrawn(NamedTuple):
+    """What the removed events of one platform touched."""
+
+    users: list[str]
+    days: list[Any]  # datetime.date
+    tools: list[str]
+
+
+def record_voids(store: Client, voids: list[Void]) -> None:
+    if voids:
+        store.insert("voided_events", voids, column_names=VOID_COLUMNS)
+
+
+def voided_among(store: Client, rows: list[EventRow]) -> set[EventKey]:
+    """The (platform, event_id) of `rows` that some void withdraws."""
+    if not rows or not store.query("SELECT count() FROM voided_events").result_rows[0][0]:
+        return set()  # the usual case, answered from the parts' row counts
+    found = stored_keys(store, "SELECT platform, voided_event_id FROM voided_events WHERE voided_event_id IN",
+                        [row[EVENT_ID] for row in rows])
+    return found & {(row[PLATFORM], row[EVENT_ID]) for row in rows}
+
+
+def _withdraw(store: Client, platform: str, ids: list[uuid.UUID]) -> tuple[int, Withdrawn]:
+    where = f"{_OF_PLATFORM} AND {_WITHDRAWABLE} AND event_id IN {{ids:Array(UUID)}}"
+    parameters = {"platform": platform, "ids": ids}
+    touched = store.query(f"SELECT groupUniqArray(toString(user_key)), groupUniqArray({_DAY}), "
+                          f"groupUniqArrayIf(tool_id, tool_id != ''), count() FROM events WHERE {where}",
+                          parameters=parameters).result_rows[0]
+    if touched[3]:
+        store.command(f"DELETE FROM events WHERE {where}", parameters=parameters)
+    return int(touched[3]), Withdrawn([str(user) for user in touched[0]], list(touched[1]), list(touched[2]))
+
+
+def _recompute(store: Client, platform: str, withdrawn: Withdrawn) -> None:
+    """The rollups of the touched users, days and tools, from the events that remain."""
+    keys = {"platform": platform, "users": withdrawn.users, "days": withdrawn.days, "tools": withdrawn.tools}
+    for statement in _RECOMPUTE + (_RECOMPUTE_TOOLS if withdrawn.tools else ()):
+        store.command(statement, parameters=keys)
+    # A user or day left with no event at all gets no new row: delete the old ones first.
+    store.command("DELETE FROM user_activity WHERE platform = {platform:String} AND user_key IN {users:Array(String)}",
+                  parameters=keys)
+    refresh_user_activity(store, "platform = {platform:String} AND user_key IN {users:Array(String)}", keys)
+    store.command("DELETE FROM daily_activity WHERE platform = {platform:String} AND day IN {days:Array(Date)}",
+                  parameters=keys)
+    for day in withdrawn.days:
+        refresh_daily_activity(store, (platform, day, day))
+
+
+def remove_events(store: Client, keys: set[EventKey]) -> int:
+    """Remove stored trainings and tool uses, and recompute what they fed; how many."""
+    by_platform: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for platform, event_id in keys:
+        by_platform[platform].append(event_id)
+    removed = 0
+    for platform, ids in sorted(by_platform.items()):
+        count, withdrawn = _withdraw(store, platform, ids)
+        if count:
+            _recompute(store, platform, withdrawn)
+            removed += count
+    return removed
+
+
+def apply_voids(store: Client, voids: list[Void], inserted: list[EventRow]) -> None:
+    """Record a batch's voids, then remove every stored event they or earlier voids withdraw."""
+    record_voids(store, voids)
+    withdrawn = {(void.platform, void.voided_event_id) for void in voids} | voided_among(store, inserted)
+    if withdrawn:
+        remove_events(store, withdrawn)
