@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from skillpulse.contract import PLATFORMS
+from skillpulse.contract import PLATFORMS, ToolCategory, TrainingStatus
 
 
 def _env(prefix: str) -> SettingsConfigDict:
@@ -110,6 +110,28 @@ class XapiSettings(BaseSettings):
     """The xAPI statements resource (`/xapi/`) as a source of trainings and tool use."""
 
     model_config = _env("SKILLPULSE_XAPI_")
+    # JSON object {platform: SHA-256 hex of "key:secret"}, the LRS credentials its xAPI
+    # clients send with HTTP Basic. Unset: <data dir>/xapi-credential-hashes.json, generated
+    # with the plain ones in <data dir>/xapi-credentials.txt (skillpulse.sources.xapi_auth).
+    credential_hashes: dict[str, str] | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_statements: int = Field(default=1000, ge=1)
+    # JSON object {verb IRI: training status}: statements with these verbs on an Activity
+    # become `training` events (training_id: the activity id). Any other verb is
+    # acknowledged and counted as ignored, per verb.
+    verbs: dict[str, TrainingStatus] = {
+        "http://adlnet.gov/expapi/verbs/completed": "completed",
+        "http://adlnet.gov/expapi/verbs/passed": "passed",
+        "http://adlnet.gov/expapi/verbs/failed": "failed",
+        "http://adlnet.gov/expapi/verbs/launched": "started",
+        "http://adlnet.gov/expapi/verbs/initialized": "started",
+        "http://adlnet.gov/expapi/verbs/attempted": "started",
+        "http://adlnet.gov/expapi/verbs/registered": "enrolled",
+    }
+    # JSON object {activity type IRI: tool category}: a verb mapped to `started` on an
+    # activity of one of these types is a `tool_use` (action `open`, tool_id: the activity
+    # id) instead of a training.
+    tool_activity_types: dict[str, ToolCategory] = {"http://activitystrea.ms/schema/1.0/application": "other"}
 
 
 class Settings(BaseModel):

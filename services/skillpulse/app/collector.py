@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from skillpulse.api.events import create_collector_router
 from skillpulse.api.keycloak import create_keycloak_router
+from skillpulse.api.xapi import create_xapi_router
 from skillpulse.app.roles import Role, background
 from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
@@ -20,6 +21,7 @@ from skillpulse.credentials import api_key_hashes, pseudonym_secret
 from skillpulse.health.samplers import publish_collector_stats_forever
 from skillpulse.health.stats import CollectorStats
 from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.sources.xapi_auth import xapi_credential_hashes
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
 
@@ -37,8 +39,9 @@ async def collector_role(settings: Settings, bootstrap: str,
                             RecordPublisher(producer, settings.kafka.topic), counts)
             router = create_collector_router(settings.collector, api_key_hashes(settings), intake, telemetry.tracer)
             keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
+            xapi = create_xapi_router(settings.xapi, xapi_credential_hashes(settings), intake)
             async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
-                yield Role("collector", (router, keycloak))
+                yield Role("collector", (router, keycloak, xapi))
         finally:
             await producer.stop()
     finally:
