@@ -52,7 +52,8 @@ def _keys(values: tuple[str, ...], default_platform: str) -> dict[str, str]:
 @click.option("--client-id", required=True, help="A confidential client with a service account (view-events).")
 @click.option("--client-secret-file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="File holding that client's secret (kept out of the process list).")
-@click.option("--once", is_flag=True, help="Poll once, wait until stored, print the report and stop.")
+@click.option("--once", is_flag=True,
+              help="Poll once, print the report and stop (with the data dir's stack: once stored).")
 @click.option("--interval-s", type=float, default=60.0, show_default=True, help="Seconds between polls.")
 @click.option("--since", default=None, help="First run only: events from this day (YYYY-MM-DD) or epoch ms "
                                             "[default: all Keycloak keeps].")

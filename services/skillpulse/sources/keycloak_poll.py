@@ -115,7 +115,9 @@ class KeycloakAdmin:
             if response.status_code != 200:
                 raise PollError(f"token request for realm {access.realm!r} refused: HTTP {response.status_code}")
             token = response.json()
-            self._token = str(token["access_token"])
+            if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+                raise PollError(f"token response for realm {access.realm!r} holds no access_token")
+            self._token = token["access_token"]
             self._expires_at = self._clock() + float(token.get("expires_in", 60)) - _TOKEN_MARGIN_S
         return {"Authorization": f"Bearer {self._token}"}
 
@@ -192,6 +194,6 @@ async def poll_forever(client: httpx.AsyncClient, access: RealmAccess, collector
     while True:
         try:
             on_report(await poll_once(client, access, collector, cursor, settings, since_ms))
-        except (PollError, httpx.HTTPError) as exc:
+        except (PollError, httpx.HTTPError, ValueError) as exc:  # ValueError: a body that is not JSON
             logger.warning("keycloak poll of realm %s failed, cursor kept: %s", access.realm, exc)
         await asyncio.sleep(interval_s)
