@@ -18,7 +18,7 @@ PACKAGE_DIR = Path(skillpulse.__file__).parent
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "extras", "contract", "config", "pseudonym", "credentials", "telemetry", "stack_state"}),
     frozenset({"kafka", "store", "collector", "aggregator", "health", "kpi", "dead_letters", "simulator", "board",
-               "sources"}),
+               "sources", "sdk"}),
     frozenset({"report", "dashboards", "loadtest", "stack_client", "role_process", "schema_export"}),
     frozenset({"api"}),
     frozenset({"app"}),

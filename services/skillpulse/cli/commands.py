@@ -109,24 +109,27 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, file: Path, source: str, api_key: str | None) -> None:
     """Send an NDJSON file through the collector; wait until stored; print counts."""
-    from skillpulse.simulator import send_events
+    from skillpulse.sdk import AsyncSkillpulseClient
     from skillpulse.stack_client import pipeline
 
     settings = _settings(ctx)
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: list[dict[str, Any]] = []
     unreadable = []
     for number, line in enumerate(file.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            events.append((source, json.loads(line)))
+            events.append(json.loads(line))
         except ValueError:
             unreadable.append(number)
 
     async def run() -> dict[str, Any]:
         key = api_key or ensure_api_keys(settings)[source]
         async with pipeline(settings) as running:
-            report = await send_events(running.url, {source: key}, events)
+            # No spool: the file is the durable copy; the collector judges each line as it is.
+            async with AsyncSkillpulseClient(running.url, key, timeout_s=60.0) as client:
+                await client.send_many(events)
+            report = client.report
             waited = await running.wait_until_stored()
         return {"sent": report.sent, "accepted": report.accepted,
                 "rejected": report.rejected + len(unreadable), "rejected_reasons": dict(report.reasons)

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from skillpulse.loadtest.ledger import Ledger
 from skillpulse.loadtest.workload import KafkaRecords, http_events
-from skillpulse.simulator.sender import SendReport, post_batch
+from skillpulse.sdk import Collector, DeliveryReport, RetryPolicy, encode
 
 
 async def _paced(rate: float, duration_s: float, batch: int, concurrency: int, ledger: Ledger,
@@ -44,24 +44,25 @@ async def _paced(rate: float, duration_s: float, batch: int, concurrency: int, l
 
 async def drive_http(url: str, keys: dict[str, str], rate: float, duration_s: float, *, batch: int = 500,
                      concurrency: int = 8) -> Ledger:
-    """POST batches of the simulator's live events, one platform per batch, with its key."""
-    ledger, source = Ledger(), http_events()
-    async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
+    """POST batches of the simulator's live events, one platform per batch, with its key,
+    through the SDK's one-request sender (each batch's answer feeds the ledger at once)."""
+    ledger, source, report = Ledger(), http_events(), DeliveryReport()
+    async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+        retry = RetryPolicy(attempts=8, max_s=5.0)
+        collectors = {platform: Collector(http, key, retry, report) for platform, key in keys.items()}
+
         async def send(size: int) -> None:
             pairs = list(islice(source, size))
             by_platform: dict[str, list[dict[str, Any]]] = {}
             for platform, event in pairs:
                 by_platform.setdefault(platform, []).append(event)
             for platform, events in by_platform.items():
-                report = SendReport()
-                await post_batch(client, keys[platform], events, report)
+                outcome = await collectors[platform].post([encode(event) for event in events])
                 ledger.sent += len(events)
-                ledger.acknowledged |= report.accepted_ids
-                ledger.rejected += report.rejected
-                ledger.reasons += report.reasons
-                ledger.retries += report.retries
+                ledger.acknowledged.update(outcome.accepted_ids)
 
         await _paced(rate, duration_s, batch, concurrency, ledger, send)
+    ledger.rejected, ledger.reasons, ledger.retries = report.rejected, report.reasons, report.retries
     return ledger
 
 
