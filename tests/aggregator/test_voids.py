@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.aggregator import build_batch, write_batch
+from skillpulse.aggregator import build_batch, voids, write_batch
 from skillpulse.kpi import KpiParams
 from skillpulse.kpi.catalogue import rows, scalar
 from skillpulse.store.rollups import refresh_pending
@@ -71,7 +72,10 @@ def test_a_void_after_the_completion_removes_it_from_every_figure(store: Client)
     assert store.query("SELECT toString(user_key) FROM events WHERE type = 'training'").result_rows == [(_key("ben"),)]
 
 
-def test_a_void_before_the_completion_keeps_it_out(store: Client) -> None:
+@pytest.mark.parametrize("read_whole", [20_000, 0])  # voids read whole, or the batch's ids looked up
+def test_a_void_before_the_completion_keeps_it_out(store: Client, read_whole: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(voids, "VOIDS_READ_WHOLE", read_whole)
     completed = str(uuid.uuid4())
     _write(store, void(completed))
     _write(store, training("ana", completed))
