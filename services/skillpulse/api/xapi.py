@@ -91,7 +91,8 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
             mapped = map_statements(validate_statements(items), settings, received_at)
         except InvalidStatements as exc:
             intake.count_refused_request(platform, exc.reason)
-            return JSONResponse(exc.as_json(), status_code=400, headers=_VERSIONED)
+            status = 413 if exc.reason == "too_many_statements" else 400
+            return JSONResponse(exc.as_json(), status_code=status, headers=_VERSIONED)
         checked = intake.check(platform, mapped.events, received_at)
         if checked.rejected:  # the contract refuses what the xAPI model allowed: still all or nothing
             first = checked.rejected[0]
