@@ -39,7 +39,8 @@ def write_state(data_dir: Path, state: StackState) -> None:
     """Claim (no url yet) or publish (with url) the data dir for this process."""
     data_dir.mkdir(parents=True, exist_ok=True)
     partial = state_path(data_dir).with_suffix(".json.tmp")
-    partial.write_text(json.dumps(asdict(state)))
+    # Fields left empty are left out: a reader that looks for "url" sees a stack still starting.
+    partial.write_text(json.dumps({name: value for name, value in asdict(state).items() if value != ""}))
     partial.replace(state_path(data_dir))  # readers never see half a file
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from skillpulse.api.board import create_board_router
+from skillpulse.role_process import RoleProcess
 from tests.board.browser import CHROMIUM, PNG_MAGIC, MarkedValues, chromium, section_statuses, serving
 
 pytestmark = [
@@ -71,15 +71,10 @@ class FedStack:
 def fed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedStack]:
     """`skillpulse up` on a fresh data dir, with the hand-counted logins stored."""
     root = tmp_path_factory.mktemp("board-stack")
-    data_dir, log = root / "data", (root / "up.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "up", "--port", "0"],
-                               env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    data_dir = root / "data"
+    stack = RoleProcess(data_dir, "all", env=_env(), log=root / "up.log").start()
     try:
-        deadline = time.monotonic() + 120
-        while "url" not in (state := _state(data_dir)):
-            assert process.poll() is None, (root / "up.log").read_text()
-            assert time.monotonic() < deadline, "skillpulse up did not start in 120 s"
-            time.sleep(0.2)
+        state = stack.wait_serving(timeout_s=120)
         logins = _logins(date.today())  # the summary's default day, on this machine
         (root / "logins.ndjson").write_text("".join(json.dumps(event) + "\n" for event in logins))
         # `ingest` finds the running stack, sends through its collector and waits until stored.
@@ -88,21 +83,9 @@ def fed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedStack]:
                               capture_output=True, text=True, timeout=240, env=_env())
         assert done.returncode == 0, done.stderr
         assert (json.loads(done.stdout)["accepted"], json.loads(done.stdout)["rejected"]) == (len(logins), 0)
-        yield FedStack(state["url"], len(logins), _health_once_counted(state["url"]))
+        yield FedStack(state.url, len(logins), _health_once_counted(state.url))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _state(data_dir: Path) -> dict[str, str]:
-    try:
-        return dict(json.loads((data_dir / "stack.json").read_text()))
-    except (OSError, ValueError):
-        return {}
+        stack.stop(timeout_s=90)
 
 
 def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: FedStack, tmp_path: Path) -> None:
