@@ -10,36 +10,15 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
+from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
-from skillpulse.errors import SkillpulseError
 from skillpulse.telemetry import DISABLED
 
 logger = logging.getLogger("skillpulse.collector")
-
-
-class PayloadTooLarge(SkillpulseError, ValueError):
-    """The body is over the collector's limit (413)."""
-
-
-async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _problem(status: int, reason: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": reason, "message": message}, status_code=status, headers=headers or None)
 
 
 def create_collector_router(
@@ -63,31 +42,29 @@ def create_collector_router(
         platform = key_hashes.get(hash_api_key(key.strip())) if scheme.lower() == "bearer" else None
         if platform is None:
             intake.count_refused_request("", "invalid_api_key")
-            return _problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
+            return problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
                             **{"WWW-Authenticate": "Bearer"})
         span.set_attribute("skillpulse.platform", platform)
         try:
-            body = await _read_capped(request, settings.max_body_bytes)
+            body = await read_capped(request, settings.max_body_bytes)
             received_at = datetime.now(UTC)
             items = parse_body(body, max_events=settings.max_events)
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")  # its events cannot be counted
-            return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
+            return problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
         except BatchTooLarge as exc:
             intake.count_refused_request(platform, "too_many_events")
-            return _problem(413, "too_many_events", str(exc))
+            return problem(413, "too_many_events", str(exc))
         except InvalidBody as exc:
             intake.count_refused_request(platform, "invalid_json")
-            return _problem(400, "invalid_json", str(exc))
+            return problem(400, "invalid_json", str(exc))
         checked = intake.check(platform, items, received_at)
         valid, rejected = checked.valid, checked.rejected
         span.set_attributes({"skillpulse.events.valid": len(valid), "skillpulse.events.rejected": len(rejected)})
         try:
             await intake.publish(platform, [event for _, event in valid], received_at)
-        except Overloaded:
-            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
-        except BrokerUnavailable:
-            return _problem(503, "broker_unavailable", "events not accepted; retry later", **{"Retry-After": "5"})
+        except (Overloaded, BrokerUnavailable) as exc:
+            return refused(exc)
         results: list[dict[str, Any]] = [r.as_json() for r in rejected]
         results += [{"index": i, "event_id": str(e.event_id), "status": "accepted"} for i, e in valid]
         results.sort(key=lambda result: result["index"])

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.events import PayloadTooLarge, _problem, _read_capped
+from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
@@ -31,14 +31,14 @@ def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSetti
         request: Request, x_keycloak_signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
     ) -> JSONResponse:
         try:
-            body = await _read_capped(request, collector.max_body_bytes)
+            body = await read_capped(request, collector.max_body_bytes)
         except PayloadTooLarge:  # before the signature can be checked: no platform yet
             intake.count_refused_request("", "body_too_large")
-            return _problem(413, "body_too_large", f"request body over {collector.max_body_bytes} bytes")
+            return problem(413, "body_too_large", f"request body over {collector.max_body_bytes} bytes")
         realm = signing_realm(body, x_keycloak_signature, keycloak.realm_secrets)
         if realm is None:
             intake.count_refused_request("", "invalid_signature")
-            return _problem(401, "invalid_signature",
+            return problem(401, "invalid_signature",
                             f"{SIGNATURE_HEADER}: hex HMAC-SHA256 of the body with the realm's shared secret required")
         platform = keycloak.default_platform
         received_at = datetime.now(UTC)
@@ -46,10 +46,10 @@ def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSetti
             items = parse_body(body, max_events=collector.max_events)
         except BatchTooLarge as exc:
             intake.count_refused_request(platform, "too_many_events")
-            return _problem(413, "too_many_events", str(exc))
+            return problem(413, "too_many_events", str(exc))
         except InvalidBody as exc:
             intake.count_refused_request(platform, "invalid_json")
-            return _problem(400, "invalid_json", str(exc))
+            return problem(400, "invalid_json", str(exc))
         return await _take(intake, realm, keycloak, items, received_at)
 
     return router
@@ -71,10 +71,8 @@ async def _take(intake: Intake, realm: str, keycloak: KeycloakSettings, items: l
         checked = intake.check(platform, [login.event for _, login in numbered], received_at)
         try:
             await intake.publish(platform, [event for _, event in checked.valid], received_at)
-        except Overloaded:
-            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
-        except BrokerUnavailable:
-            return _problem(503, "broker_unavailable", "events not accepted; retry later", **{"Retry-After": "5"})
+        except (Overloaded, BrokerUnavailable) as exc:
+            return refused(exc)
         for position, event in checked.valid:
             results.append({"index": numbered[position][0], "event_id": str(event.event_id), "status": "accepted"})
         for rejection in checked.rejected:

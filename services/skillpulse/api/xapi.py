@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.events import PayloadTooLarge, _read_capped
+from skillpulse.api.problems import PayloadTooLarge, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.config import XapiSettings
@@ -79,7 +79,7 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
             return _problem(400, "unsupported_xapi_version",
                             f"X-Experience-API-Version: {VERSION} (or any 1.0.x) required")
         try:
-            body = await _read_capped(request, settings.max_body_bytes)
+            body = await read_capped(request, settings.max_body_bytes)
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")
             return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
@@ -102,10 +102,8 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
         try:
             await intake.publish(platform, [event for _, event in checked.valid], received_at)
             await publish_voids(intake, platform, mapped.voids, received_at)
-        except Overloaded:
-            return _problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"})
-        except BrokerUnavailable:
-            return _problem(503, "broker_unavailable", "statements not accepted; retry later", **{"Retry-After": "5"})
+        except (Overloaded, BrokerUnavailable) as exc:
+            return refused(exc, "statements", **_VERSIONED)
         for verb, statements in mapped.ignored.items():
             intake.stats.count("ignored", platform, verb, statements)
         if statement_id is not None:
