@@ -5,6 +5,8 @@
 --   service     metric          platform  reason   value
 --   collector   accepted        yes       -        events accepted (2xx) in the interval
 --   collector   rejected        yes       reason   events rejected in the interval (per event, 202 or 422)
+--   collector   ignored         yes       reason   acknowledged by a source, not events (xAPI verb, Keycloak type)
+--   collector   voids           yes       -        xAPI voiding statements published
 --   collector   rejected_requests yes/-   reason   whole requests refused: 401, 400, 413 (events uncountable)
 --   collector   refused         yes       reason   events refused with 503 (overloaded, broker_unavailable)
 --   aggregator  stored          yes       -        events inserted by one batch

@@ -7,19 +7,20 @@ from __future__ import annotations
 _IN_RANGE = "at >= {from_time:DateTime64(3)} AND at <= {to_time:DateTime64(3)}"
 _STORED_IN_RANGE = "stored_at >= {from_time:DateTime64(3)} AND stored_at <= {to_time:DateTime64(3)}"
 
-# Events per second over the range, by service and metric (accepted, rejected, refused, stored).
+# Events per second over the range, by service and metric (accepted, ignored, rejected, refused, stored).
 EVENT_RATES = f"""
 SELECT service, metric, sum(value) / greatest(dateDiff('millisecond', {{from_time:DateTime64(3)}},
                                                        {{to_time:DateTime64(3)}}) / 1000, 1) AS per_s
 FROM pipeline_stats
-WHERE {_IN_RANGE} AND metric IN ('accepted', 'rejected', 'refused', 'stored', 'dead_lettered')
+WHERE {_IN_RANGE} AND metric IN ('accepted', 'ignored', 'rejected', 'refused', 'stored', 'dead_lettered')
 GROUP BY service, metric ORDER BY service, metric"""
 
-# Rejections (collector 422s, 503 refusals, aggregator dead letters) by platform and reason.
+# Rejections (collector 422s, 503 refusals, aggregator dead letters) by platform and reason, and
+# what a source acknowledged but does not count (its reason says what: an xAPI verb, a Keycloak type).
 REJECTIONS = f"""
 SELECT service, metric, platform, reason, toUInt64(sum(value)) AS events
 FROM pipeline_stats
-WHERE {_IN_RANGE} AND metric IN ('rejected', 'rejected_requests', 'refused', 'dead_lettered')
+WHERE {_IN_RANGE} AND metric IN ('ignored', 'rejected', 'rejected_requests', 'refused', 'dead_lettered')
 GROUP BY service, metric, platform, reason ORDER BY events DESC"""
 
 # Freshness of the events stored in the range, in seconds: occurred → stored (includes

@@ -42,6 +42,7 @@ def pipeline_health(store: Client, minutes: float = 5.0, now: datetime | None = 
     return {
         "from": from_time.isoformat(timespec="seconds"), "to": to_time.isoformat(timespec="seconds"),
         "per_second": {"accepted": rates.get("collector.accepted", 0.0),
+                       "ignored": rates.get("collector.ignored", 0.0),
                        "rejected": rates.get("collector.rejected", 0.0),
                        "refused": rates.get("collector.refused", 0.0), "stored": rates.get("aggregator.stored", 0.0),
                        "dead_lettered": rates.get("aggregator.dead_lettered", 0.0)},
