@@ -26,7 +26,7 @@ from skillpulse.sdk.delivery import (
 )
 from skillpulse.sdk.events import Sendable, encode
 from skillpulse.sdk.retry import RetryPolicy
-from skillpulse.sdk.spool import Spool, Spooled
+from skillpulse.sdk.spool import Spool, Spooled, open_spool
 
 logger = logging.getLogger("skillpulse.sdk")
 
@@ -72,7 +72,7 @@ class AsyncSkillpulseClient:
         return self._spool.count if self._spool is not None else 0
 
     async def start(self) -> AsyncSkillpulseClient:
-        self._spool = Spool(self.spool_path)
+        self._spool = open_spool(self.spool_path)
         self._slots = asyncio.Semaphore(self._concurrency)
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()

@@ -68,5 +68,9 @@ def encode(event: Sendable) -> bytes:
     """The event as one JSON object (UTF-8), as it goes into a request body and the spool."""
     if isinstance(event, LoginEvent | ToolUseEvent | TrainingEvent):
         return event.model_dump_json(exclude_none=True).encode()
-    # default=dict: a Mapping that is not a dict; any other JSON value goes as it is (the collector judges it).
-    return json.dumps(event, default=dict, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _JSON.encode(event).encode()
+
+
+# One encoder for every call (json.dumps with options builds a new one each time). default=dict:
+# a Mapping that is not a dict; any other JSON value goes as it is (the collector judges it).
+_JSON = json.JSONEncoder(default=dict, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -35,6 +35,9 @@ async def send_events(
     report = SendReport()
     started = time.perf_counter()
     clients: dict[str, AsyncSkillpulseClient] = {}
+    # `concurrency` requests in flight in all: shared among the platforms' clients (more of
+    # them only slows an in-process collector down).
+    per_client = max(1, concurrency // max(1, len(keys)))
     async with contextlib.AsyncExitStack() as opened:
         pairs = iter(events)
         while chunk := list(islice(pairs, _CHUNK)):
@@ -44,7 +47,7 @@ async def send_events(
             for platform, platform_events in by_platform.items():
                 if platform not in clients:
                     clients[platform] = await opened.enter_async_context(AsyncSkillpulseClient(
-                        base_url, keys[platform], batch_size=batch_size, concurrency=concurrency, keep_ids=True,
+                        base_url, keys[platform], batch_size=batch_size, concurrency=per_client, keep_ids=True,
                         report=report, retry=RetryPolicy(attempts=8, max_s=5.0), timeout_s=60.0))
                 await clients[platform].send_many(platform_events)
         await asyncio.gather(*(client.flush() for client in clients.values()))  # together, not one by one
