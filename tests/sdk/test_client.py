@@ -148,11 +148,11 @@ async def test_the_spool_keeps_unsent_events_across_a_restart_and_is_private(
     started = time.monotonic()
     await client.send_many(events)
     assert time.monotonic() - started < 2  # the platform does not wait for the collector
+    files = {path.name: stat.S_IMODE(path.stat().st_mode) for path in spool.parent.iterdir()}
+    assert files == {"spool.db": 0o600, "spool.db-wal": 0o600, "spool.db-shm": 0o600}  # raw user ids inside
     with caplog.at_level(logging.WARNING, logger="skillpulse.sdk"):
         await client.aclose()  # no error: nothing is lost, it waits on disk
     assert "40 events kept in the spool" in caplog.text and _spooled(spool) == 40
-    for path in spool.parent.iterdir():  # the database and its WAL/SHM files
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert len(collector.bodies) > 1 and collector.taken == {}
 
     collector.down = False

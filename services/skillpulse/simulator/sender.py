@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from skillpulse.sdk import AsyncSkillpulseClient, DeliveryReport, RetryPolicy
+from skillpulse.sdk import MAX_EVENTS_PER_REQUEST, AsyncSkillpulseClient, DeliveryReport, RetryPolicy
 
 _CHUNK = 200  # events spooled per call: one transaction each
 
@@ -47,7 +47,8 @@ async def send_events(
             for platform, platform_events in by_platform.items():
                 if platform not in clients:
                     clients[platform] = await opened.enter_async_context(AsyncSkillpulseClient(
-                        base_url, keys[platform], batch_size=batch_size, concurrency=per_client, keep_ids=True,
+                        base_url, keys[platform], batch_size=min(batch_size, MAX_EVENTS_PER_REQUEST),
+                        concurrency=per_client, keep_ids=True,
                         report=report, retry=RetryPolicy(attempts=8, max_s=5.0), timeout_s=60.0))
                 await clients[platform].send_many(platform_events)
         await asyncio.gather(*(client.flush() for client in clients.values()))  # together, not one by one
