@@ -124,6 +124,19 @@ async def test_without_a_spool_the_client_gives_up_and_says_how_many_were_lost()
         await client.aclose()
 
 
+async def test_the_callers_own_error_is_not_hidden_by_unsent_events(caplog: pytest.LogCaptureFixture) -> None:
+    collector = StandInCollector(down=True)
+
+    async def platform() -> None:
+        async with _client(collector, retry=FAST) as client:
+            await client.send_many([login(f"user-{i}", occurred_at=NOW) for i in range(5)])
+            raise KeyError("the platform's own bug")
+
+    with caplog.at_level(logging.WARNING, logger="skillpulse.sdk"), pytest.raises(KeyError):
+        await platform()
+    assert "5 events unsent, lost" in caplog.text
+
+
 async def test_a_wrong_api_key_stops_sending_and_the_spool_keeps_the_events(tmp_path: Path) -> None:
     collector, spool = StandInCollector(), tmp_path / "spool.db"
     events = [login(f"user-{i}", occurred_at=NOW) for i in range(4)]
@@ -152,7 +165,7 @@ async def test_the_spool_keeps_unsent_events_across_a_restart_and_is_private(
     assert files == {"spool.db": 0o600, "spool.db-wal": 0o600, "spool.db-shm": 0o600}  # raw user ids inside
     with caplog.at_level(logging.WARNING, logger="skillpulse.sdk"):
         await client.aclose()  # no error: nothing is lost, it waits on disk
-    assert "40 events kept in the spool" in caplog.text and _spooled(spool) == 40
+    assert "40 events unsent, kept in the spool" in caplog.text and _spooled(spool) == 40
     assert len(collector.bodies) > 1 and collector.taken == {}
 
     collector.down = False

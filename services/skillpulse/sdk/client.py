@@ -116,7 +116,8 @@ class AsyncSkillpulseClient:
 
     async def aclose(self, *, flush: bool = True) -> None:
         """Flush (within `close_timeout_s`), stop, close the spool. Without a spool, unsent
-        events are lost: CollectorUnavailable says how many."""
+        events are lost: CollectorUnavailable says how many (only a warning with
+        `flush=False`, as when the `async with` body raised)."""
         if self._spool is None:
             await self._http.aclose()
             return
@@ -134,12 +135,17 @@ class AsyncSkillpulseClient:
             unsent = spool.count
             spool.close()
             self._spool = None
+        kept = f"kept in the spool {self.spool_path}; resent on the next start" if self.spool_path else "lost"
+        if not flush:  # closing on the caller's error (or Ctrl-C): say what is unsent, hide nothing
+            if unsent:
+                logger.warning("%d events unsent, %s", unsent, kept)
+            return
         if self._failure is not None:
             raise self._failure
         if unsent and self.spool_path is None:
             raise CollectorUnavailable(f"{unsent} events not delivered (no spool to keep them)") from unsent_error
         if unsent:
-            logger.warning("%d events kept in the spool %s; resent on the next start", unsent, self.spool_path)
+            logger.warning("%d events unsent, %s", unsent, kept)
 
     def _open_spool(self, *, refused_ok: bool = False) -> Spool:
         if self._spool is None:
