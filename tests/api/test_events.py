@@ -5,22 +5,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from faststream.kafka import KafkaBroker, TestKafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.api.events import create_collector_router
-from skillpulse.collector.intake import Intake
-from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
 from skillpulse.health.stats import CollectorStats
-from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.telemetry import DISABLED
+from tests.api.routes import served
 from tests.factories import platform_event
 
 KEY = "sp_tools_test-key"
-TOPIC = "skillpulse.events.v1"
 
 
 @pytest.fixture
@@ -30,20 +24,10 @@ def stats() -> CollectorStats:
 
 @pytest.fixture
 async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
-    broker = KafkaBroker()
-    published: list[bytes] = []
-
-    @broker.subscriber(TOPIC)
-    async def capture(message: KafkaMessage) -> None:
-        published.append(message.body)
-
-    app = FastAPI()
     settings = CollectorSettings(max_body_bytes=64 * 1024, max_events=50)
-    intake = Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)
-    app.include_router(create_collector_router(settings, {hash_api_key(KEY): "skilltech.tools"}, intake))
-    async with (TestKafkaBroker(broker),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
-        yield client, published
+    keys = {hash_api_key(KEY): "skilltech.tools"}
+    async with served(lambda intake: create_collector_router(settings, keys, intake), settings, stats) as harness:
+        yield harness
 
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -108,13 +92,9 @@ async def test_ready_when_the_broker_answers(harness) -> None:
 
 
 async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: CollectorStats) -> None:
-    broker = KafkaBroker()
-    app = FastAPI()
     settings = CollectorSettings(max_in_flight_events=2)
-    intake = Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)
-    app.include_router(create_collector_router(settings, {hash_api_key(KEY): "skilltech.tools"}, intake))
-    async with (TestKafkaBroker(broker),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+    keys = {hash_api_key(KEY): "skilltech.tools"}
+    async with served(lambda intake: create_collector_router(settings, keys, intake), settings, stats) as (client, _):
         response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
         small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"

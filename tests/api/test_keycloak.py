@@ -6,22 +6,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from faststream.kafka import KafkaBroker, TestKafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import SecretStr
 
 from skillpulse.api.keycloak import create_keycloak_router
-from skillpulse.collector.intake import Intake
-from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings, KeycloakSettings
 from skillpulse.health.stats import CollectorStats, StatsSample
-from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.sources.keycloak import connection_id
 from skillpulse.telemetry import DISABLED
+from tests.api.routes import served
 from tests.sources.payloads import IP_ADDRESSES, REALM, SECRET, USERNAMES, payload, signature_header, signed
 
-TOPIC = "skillpulse.events.v1"
 PATH = "/v1/sources/keycloak"
 
 
@@ -32,22 +26,12 @@ def stats() -> CollectorStats:
 
 @pytest.fixture
 async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
-    broker = KafkaBroker()
-    published: list[bytes] = []
-
-    @broker.subscriber(TOPIC)
-    async def capture(message: KafkaMessage) -> None:
-        published.append(message.body)
-
-    app = FastAPI()
     collector = CollectorSettings(max_body_bytes=16 * 1024, max_events=20)
     keycloak = KeycloakSettings(realm_secrets={REALM: SecretStr(SECRET), "other": SecretStr("other-secret")},
                                 client_platforms={"peertube": "skilltech.tube"})
-    intake = Intake(collector, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)
-    app.include_router(create_keycloak_router(collector, keycloak, intake))
-    async with (TestKafkaBroker(broker),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
-        yield client, published
+    async with served(lambda intake: create_keycloak_router(collector, keycloak, intake), collector,
+                      stats) as harness:
+        yield harness
 
 
 async def _post(client: httpx.AsyncClient, event: object, secret: str = SECRET) -> httpx.Response:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
-from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
+from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused, unreadable
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
@@ -52,12 +52,8 @@ def create_collector_router(
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")  # its events cannot be counted
             return problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
-        except BatchTooLarge as exc:
-            intake.count_refused_request(platform, "too_many_events")
-            return problem(413, "too_many_events", str(exc))
-        except InvalidBody as exc:
-            intake.count_refused_request(platform, "invalid_json")
-            return problem(400, "invalid_json", str(exc))
+        except (BatchTooLarge, InvalidBody) as exc:
+            return unreadable(intake, platform, exc)
         checked = intake.check(platform, items, received_at)
         valid, rejected = checked.valid, checked.rejected
         span.set_attributes({"skillpulse.events.valid": len(valid), "skillpulse.events.rejected": len(rejected)})

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
+from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused, unreadable
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
@@ -44,12 +44,8 @@ def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSetti
         received_at = datetime.now(UTC)
         try:
             items = parse_body(body, max_events=collector.max_events)
-        except BatchTooLarge as exc:
-            intake.count_refused_request(platform, "too_many_events")
-            return problem(413, "too_many_events", str(exc))
-        except InvalidBody as exc:
-            intake.count_refused_request(platform, "invalid_json")
-            return problem(400, "invalid_json", str(exc))
+        except (BatchTooLarge, InvalidBody) as exc:
+            return unreadable(intake, platform, exc)
         return await _take(intake, realm, keycloak, items, received_at)
 
     return router

@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from skillpulse.collector.intake import Overloaded
+from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
+from skillpulse.collector.validation import BatchTooLarge, InvalidBody
 from skillpulse.errors import SkillpulseError
 
 
@@ -37,3 +38,10 @@ def refused(exc: Overloaded | BrokerUnavailable, what: str = "events", **headers
     if isinstance(exc, Overloaded):
         return problem(503, "overloaded", "too much in flight; retry later", **{"Retry-After": "1"}, **headers)
     return problem(503, "broker_unavailable", f"{what} not accepted; retry later", **{"Retry-After": "5"}, **headers)
+
+
+def unreadable(intake: Intake, platform: str, exc: BatchTooLarge | InvalidBody) -> JSONResponse:
+    """413 or 400 for a body whose events cannot be read, counted as a refused request."""
+    reason, status = ("too_many_events", 413) if isinstance(exc, BatchTooLarge) else ("invalid_json", 400)
+    intake.count_refused_request(platform, reason)
+    return problem(status, reason, str(exc))

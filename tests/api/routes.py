@@ -1,0 +1,37 @@
+"""An intake route served in-process on FastStream's TestKafkaBroker, with what it published."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from skillpulse.collector.intake import Intake
+from skillpulse.collector.publisher import RecordPublisher
+from skillpulse.config import CollectorSettings
+from skillpulse.health.stats import CollectorStats
+from skillpulse.pseudonym import Pseudonymiser
+
+TOPIC = "skillpulse.events.v1"
+
+
+@asynccontextmanager
+async def served(route: Callable[[Intake], APIRouter], settings: CollectorSettings,
+                 stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
+    """A client of the app serving `route(intake)`, and the record values published so far."""
+    broker = KafkaBroker()
+    published: list[bytes] = []
+
+    @broker.subscriber(TOPIC)
+    async def capture(message: KafkaMessage) -> None:
+        published.append(message.body)
+
+    app = FastAPI()
+    app.include_router(route(Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)))
+    async with (TestKafkaBroker(broker),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+        yield client, published
