@@ -4,7 +4,8 @@ brute-force baseline measured in the same run.
 
     python loadtests/kpi_benchmark.py [--events 20000000 --users 1000000] [--reuse] [--skip-baseline]
 
-Prints a table and writes loadtests/results/kpi-benchmark.{json,md}.
+Prints a table and writes loadtests/results/kpi-benchmark.json (the .md beside it and the
+README's table are written from that file).
 """
 
 from __future__ import annotations

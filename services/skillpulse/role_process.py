@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from skillpulse.errors import SkillpulseError
-from skillpulse.stack_state import StackState, find_running_stack, read_state
+from skillpulse.stack_state import StackState, read_state
 
 
 class RoleProcessError(SkillpulseError, RuntimeError):
@@ -59,13 +59,11 @@ class RoleProcess:
         """The state it published once it serves HTTP."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if not self.alive():
+            if not self.alive():  # polled each turn: a dead child's state file can look alive
                 raise RoleProcessError(f"{self.role} exited before serving; see {self.log_path}")
             state = read_state(self.data_dir)
-            if state is not None and state.pid == self.pid:
-                serving = find_running_stack(self.data_dir, max(0.0, deadline - time.monotonic()))
-                if serving is not None:
-                    return serving
+            if state is not None and state.pid == self.pid and state.serving:
+                return state
             time.sleep(0.1)
         raise RoleProcessError(f"{self.role} did not serve within {timeout_s:g} s; see {self.log_path}")
 

@@ -113,3 +113,43 @@ def test_a_withdrawn_tool_use_leaves_the_new_tools(store: Client) -> None:
     assert store.query(first_seen).result_rows == [("2026-02-20 09:00:00.000",)]
     _write(store, void(first))
     assert store.query(first_seen).result_rows == [("2026-03-01 09:00:00.000",)]
+
+
+def test_a_withdrawal_interrupted_after_the_delete_is_finished_by_the_next_batch(
+        store: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crash-consistent: the events are gone but the rollups were not recomputed yet (the
+    process died, or a statement failed); the replayed batch, or any later one, finishes it."""
+    completed = str(uuid.uuid4())
+    _write(store, training("ana", completed), training("ben", str(uuid.uuid4())))
+    assert _trained(store) == 2
+
+    def dies(*_: object) -> None:
+        raise RuntimeError("the aggregator died here")
+
+    monkeypatch.setattr(voids, "_recompute", dies)
+    with pytest.raises(RuntimeError):
+        _write(store, void(completed))
+    assert completed not in _ids(store)  # deleted, but user_days still has ana
+    assert (_key("ana"),) in store.query("SELECT DISTINCT toString(user_key) FROM user_days").result_rows
+    monkeypatch.undo()
+    _write(store, login("cai", "2026-03-01T09:00:00+01:00"))  # a later batch, no void in it
+    assert (_key("ana"),) not in store.query("SELECT DISTINCT toString(user_key) FROM user_days").result_rows
+    assert _trained(store) == 1
+    assert store.query("SELECT count() FROM void_recompute").result_rows == [(0,)]
+
+
+def test_a_replayed_batch_withdraws_what_its_failed_attempt_stored(store: Client,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The void came first; the batch holding the completion failed after its insert. Its
+    replay drops the completion as already stored, and must still withdraw it."""
+    completed = str(uuid.uuid4())
+    _write(store, void(completed))
+    batch = build_batch([FakeRecord(training("ana", completed), 0)])
+    monkeypatch.setattr(voids, "remove_events", lambda *_: (_ for _ in ()).throw(RuntimeError("died")))
+    with pytest.raises(RuntimeError):
+        write_batch(store, batch)
+    assert completed in _ids(store)  # stored by the failed attempt
+    monkeypatch.undo()
+    write_batch(store, batch)  # the replay (offsets not committed)
+    refresh_pending(store, wait_for_visibility=False)
+    assert completed not in _ids(store) and _trained(store) == 0

@@ -116,3 +116,11 @@ async def test_rejections_are_counted_per_platform_and_reason(harness, stats: Co
                       ("rejected_requests", "skilltech.tools", "invalid_json"): 1,
                       ("rejected_requests", "", "invalid_api_key"): 1}
     assert stats.drain() == []  # drained: the next second starts from zero
+
+
+async def test_a_body_nested_too_deeply_is_400_not_500(harness) -> None:
+    client, published = harness
+    headers = AUTH | {"Content-Type": "application/json"}
+    response = await client.post("/v1/events", content=b"[" * 50_000, headers=headers)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_json"
+    assert published == []

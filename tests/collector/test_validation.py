@@ -55,3 +55,5 @@ def test_limits_and_bad_json() -> None:
         _validate([platform_event()] * 3, max_events=2)
     with pytest.raises(InvalidBody):
         _validate(b"{not json")
+    with pytest.raises(InvalidBody, match="nested too deeply"):  # not a RecursionError, so never a 500
+        _validate(b"[" * 100_000)

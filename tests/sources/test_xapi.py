@@ -85,6 +85,14 @@ def test_ids_are_assigned_and_times_default_to_receipt_in_utc() -> None:
     assert mapped.events[1]["occurred_at"] == "2026-03-01T10:00:00+00:00"
 
 
+def test_an_assigned_id_is_the_same_for_the_same_statement() -> None:
+    """A client resending an id-less statement (after a lost answer or a 503) is counted once."""
+    given = statement(with_id=False, timestamp="2026-03-01T10:00:00+01:00")
+    first, again = _map(given), _map(dict(given))
+    other = _map(statement(with_id=False, timestamp="2026-03-01T10:00:01+01:00"))
+    assert first.ids == again.ids and first.ids != other.ids
+
+
 def test_long_activity_ids_are_hashed_to_fit_the_contract() -> None:
     [event] = _map(statement(activity="https://h5p.skilltech.lu/" + "a" * 300)).events
     assert event["training_id"].startswith("sha256:") and len(event["training_id"]) <= 256
@@ -122,7 +130,8 @@ def test_a_batch_repeating_an_id_is_refused() -> None:
 
 def test_bodies_and_versions() -> None:
     assert len(parse_statements(b'{"a": 1}', max_statements=2)) == 1
-    for body, reason in [(b"nope", "invalid_json"), (b"[]", "no_statement"), (b"[1, 2, 3]", "too_many_statements")]:
+    for body, reason in [(b"nope", "invalid_json"), (b"[" * 100_000, "invalid_json"), (b"[]", "no_statement"),
+                         (b"[1, 2, 3]", "too_many_statements")]:
         with pytest.raises(InvalidStatements) as caught:
             parse_statements(body, max_statements=2)
         assert caught.value.reason == reason
@@ -135,6 +144,7 @@ def test_basic_credentials_name_their_platform() -> None:
     header = "Basic " + base64.b64encode(b"lrs_tools_1:s3cret").decode()
     assert platform_of(header, hashes) == "skilltech.tools"
     assert platform_of("basic" + header[5:], hashes) == "skilltech.tools"  # the scheme is case-insensitive
-    for wrong in (None, "", "Bearer x", "Basic !!!", "Basic " + base64.b64encode(b"lrs_tools_1:other").decode(),
+    for wrong in (None, "", "Bearer x", "Basic !!!", "Basic é",
+                  "Basic " + base64.b64encode(b"lrs_tools_1:other").decode(),
                   "Basic " + base64.b64encode(b"no-colon").decode()):
         assert platform_of(wrong, hashes) is None

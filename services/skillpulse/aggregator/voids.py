@@ -69,11 +69,16 @@ def record_voids(store: Client, voids: list[Void]) -> None:
 VOIDS_READ_WHOLE = 20_000
 
 
-def voided_among(store: Client, rows: list[EventRow]) -> set[EventKey]:
-    """The (platform, event_id) of `rows` that some void withdraws."""
+def _voids_stored(store: Client) -> int:
+    return int(store.query("SELECT count() FROM voided_events").result_rows[0][0])  # from the parts' row counts
+
+
+def voided_among(store: Client, rows: list[EventRow], voids: int | None = None) -> set[EventKey]:
+    """The (platform, event_id) of `rows` that some void withdraws (`voids`: how many are
+    stored, when the caller has just counted them)."""
     if not rows:
         return set()
-    voids = store.query("SELECT count() FROM voided_events").result_rows[0][0]  # from the parts' row counts
+    voids = _voids_stored(store) if voids is None else voids
     if not voids:
         return set()
     if voids <= VOIDS_READ_WHOLE:
@@ -85,19 +90,21 @@ def voided_among(store: Client, rows: list[EventRow]) -> set[EventKey]:
     return found & {(row[PLATFORM], row[EVENT_ID]) for row in rows}
 
 
-def _withdraw(store: Client, platform: str, ids: list[uuid.UUID]) -> tuple[int, Withdrawn]:
+def _withdraw(store: Client, platform: str, ids: list[uuid.UUID]) -> int:
+    """Queue what the stored events among `ids` fed, then delete them; how many there were."""
     where = f"{_OF_PLATFORM} AND {_WITHDRAWABLE} AND event_id IN {{ids:Array(UUID)}}"
     parameters = {"platform": platform, "ids": ids}
-    touched = store.query(f"SELECT groupUniqArray(toString(user_key)), groupUniqArray({_DAY}), "
-                          f"groupUniqArrayIf(tool_id, tool_id != ''), count() FROM events WHERE {where}",
-                          parameters=parameters).result_rows[0]
-    if touched[3]:
+    count = int(store.query(f"SELECT count() FROM events WHERE {where}", parameters=parameters).result_rows[0][0])
+    if count:
+        store.command(f"INSERT INTO void_recompute (platform, user_key, day, tool_id) "
+                      f"SELECT platform, user_key, {_DAY}, tool_id FROM events WHERE {where}", parameters=parameters)
         store.command(f"DELETE FROM events WHERE {where}", parameters=parameters)
-    return int(touched[3]), Withdrawn([str(user) for user in touched[0]], list(touched[1]), list(touched[2]))
+    return count
 
 
 def _recompute(store: Client, platform: str, withdrawn: Withdrawn) -> None:
-    """The rollups of the touched users, days and tools, from the events that remain."""
+    """The rollups of the touched users, days and tools, from the events that remain.
+    Idempotent: run again after a failure part-way, it gives the same rows."""
     keys = {"platform": platform, "users": withdrawn.users, "days": withdrawn.days, "tools": withdrawn.tools}
     for statement in _RECOMPUTE + (_RECOMPUTE_TOOLS if withdrawn.tools else ()):
         store.command(statement, parameters=keys)
@@ -111,23 +118,36 @@ def _recompute(store: Client, platform: str, withdrawn: Withdrawn) -> None:
         refresh_daily_activity(store, (platform, day, day))
 
 
+def finish_pending(store: Client) -> None:
+    """Recompute what queued withdrawals fed (this batch's, or one a crash interrupted), then
+    clear the queue up to what was read."""
+    pending = store.query("SELECT platform, groupUniqArray(user_key), groupUniqArray(day), "
+                          "groupUniqArrayIf(tool_id, tool_id != ''), max(queued_at) FROM void_recompute "
+                          "GROUP BY platform ORDER BY platform").result_rows
+    for platform, users, days, tools, newest in pending:
+        _recompute(store, platform, Withdrawn(list(users), list(days), list(tools)))
+        store.command("DELETE FROM void_recompute WHERE platform = {platform:String} "
+                      "AND queued_at <= {newest:DateTime64(3)}", parameters={"platform": platform, "newest": newest})
+
+
 def remove_events(store: Client, keys: set[EventKey]) -> int:
     """Remove stored trainings and tool uses, and recompute what they fed; how many."""
     by_platform: dict[str, list[uuid.UUID]] = defaultdict(list)
     for platform, event_id in keys:
         by_platform[platform].append(event_id)
-    removed = 0
-    for platform, ids in sorted(by_platform.items()):
-        count, withdrawn = _withdraw(store, platform, ids)
-        if count:
-            _recompute(store, platform, withdrawn)
-            removed += count
+    removed = sum(_withdraw(store, platform, ids) for platform, ids in sorted(by_platform.items()))
+    finish_pending(store)
     return removed
 
 
-def apply_voids(store: Client, voids: list[Void], inserted: list[EventRow]) -> None:
-    """Record a batch's voids, then remove every stored event they or earlier voids withdraw."""
+def apply_voids(store: Client, voids: list[Void], rows: list[EventRow]) -> None:
+    """Record a batch's voids, then remove every stored event they or earlier voids withdraw
+    among `rows` (the whole batch: a replay re-checks what an interrupted attempt stored)."""
     record_voids(store, voids)
-    withdrawn = {(void.platform, void.voided_event_id) for void in voids} | voided_among(store, inserted)
-    if withdrawn:
-        remove_events(store, withdrawn)
+    stored = len(voids) or _voids_stored(store)
+    if not stored:
+        return  # no void ever: nothing to withdraw, nothing queued
+    withdrawn = {(void.platform, void.voided_event_id) for void in voids} | voided_among(store, rows, stored)
+    removed = remove_events(store, withdrawn) if withdrawn else 0
+    if not removed:
+        finish_pending(store)  # what an interrupted attempt queued

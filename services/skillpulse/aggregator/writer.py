@@ -46,7 +46,8 @@ def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True) -> lis
         rows = new_rows(store, batch.events) if deduplicate else batch.events
         if rows:
             store.insert("events", to_columns(rows), column_names=EVENT_COLUMNS, column_oriented=True)
+    apply_voids(store, batch.voids, batch.events)
+    # Last: a batch that failed earlier is replayed whole, and these rows have no id to dedup by.
     if batch.rejected:
         store.insert("rejected_events", batch.rejected, column_names=REJECTED_COLUMNS)
-    apply_voids(store, batch.voids, rows)
     return rows

@@ -97,7 +97,7 @@ async def aggregator_role(settings: Settings, bootstrap: str,
             refresh_forever(writer, settings.aggregator.refresh_interval_s),
             sample_consumer_lag_forever(writer, stats, bootstrap, settings.kafka.topic, settings.aggregator.group_id),
         ))
-        try:
-            yield Role("aggregator", routers, store=reader)
-        finally:
-            await drain(settings, bootstrap, reader)
+        yield Role("aggregator", routers, store=reader)
+        # After a clean run only: a start-up that failed later (another role, the HTTP bind)
+        # must not wait for a drain, and the old stack drained only once it had served.
+        await drain(settings, bootstrap, reader)

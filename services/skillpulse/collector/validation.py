@@ -69,6 +69,8 @@ def parse_body(body: bytes, *, max_events: int) -> list[Any]:
         parsed = json.loads(body)
     except ValueError as exc:
         raise InvalidBody(f"body is not JSON: {exc}") from None
+    except RecursionError:  # nesting deeper than the parser goes
+        raise InvalidBody("body is not JSON: nested too deeply") from None
     items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > max_events:
         raise BatchTooLarge(f"{len(items)} events in one request; at most {max_events}")

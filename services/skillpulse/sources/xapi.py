@@ -87,7 +87,7 @@ def parse_statements(body: bytes, *, max_statements: int) -> list[Any]:
     """One statement or an array of them, as JSON values (not yet validated)."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise InvalidStatements("invalid_json", "body is not JSON") from None
     items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > max_statements:
@@ -156,6 +156,9 @@ def _activity_type(activity: BaseXapiActivity) -> str | None:
     return str(definition.type) if definition is not None and definition.type is not None else None
 
 
+_ASSIGNED_IDS = uuid.UUID("5f1d4d5e-3a52-4b7e-9d1f-0c6a2b9e7a11")  # namespace of the ids this LRS assigns
+
+
 def _id_of(iri: str) -> str:
     return iri if len(iri) <= _MAX_ID else "sha256:" + hashlib.sha256(iri.encode()).hexdigest()
 
@@ -177,7 +180,9 @@ def map_statements(statements: list[BaseXapiStatement], settings: XapiSettings,
     """Platform events, voids and ignored verbs of valid statements; ids assigned where missing."""
     mapped = MappedStatements()
     for statement in statements:
-        statement_id = statement.id or uuid.uuid4()  # none given: the LRS sets one (Data 2.4.1)
+        # None given: the LRS sets one (Data 2.4.1). Derived from the statement itself, so a
+        # client that resends it after a lost answer or a 503 is counted once.
+        statement_id = statement.id or uuid.uuid5(_ASSIGNED_IDS, statement.model_dump_json(exclude_none=True))
         mapped.ids.append(str(statement_id))
         verb = str(statement.verb.id)
         user_id = actor_user_id(statement.actor)

@@ -9,7 +9,6 @@ SHA-256 of "key:secret"; the embedded default generates them once, like the API 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import secrets
 
@@ -55,7 +54,7 @@ def platform_of(authorization: str | None, hashes: dict[str, str]) -> str | None
         return None
     try:
         pair = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text given to b64decode
         return None
     # The secrets are 256-bit random tokens: a dictionary lookup of their hash leaks nothing.
     return hashes.get(hash_api_key(pair)) if ":" in pair else None
