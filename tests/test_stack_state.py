@@ -1,4 +1,5 @@
-"""The state file: a stack claims the data dir, publishes its URL, and a dead one is ignored."""
+"""The state file: a stack claims the data dir (a lock held while it lives), publishes its
+URL, and a state left by a dead stack is ignored even when its pid is alive again."""
 
 from __future__ import annotations
 
@@ -10,41 +11,66 @@ from pathlib import Path
 import pytest
 
 from skillpulse.stack_state import (
+    Claim,
+    DataDirClaimedError,
     StackStartingError,
     StackState,
-    clear_state,
     find_running_stack,
     read_state,
     state_path,
-    write_state,
 )
+
+# Claims the data dir given in argv[1], says so, then waits to be killed.
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from skillpulse.stack_state import Claim, StackState
+claim = Claim(Path(sys.argv[1]))
+claim.publish(StackState(pid=12345, url="http://127.0.0.1:1"))
+print("claimed", flush=True)
+time.sleep(120)
+"""
 
 
 def test_a_claimed_then_published_state_reads_back(tmp_path: Path) -> None:
-    write_state(tmp_path, StackState(pid=os.getpid()))
+    claim = Claim(tmp_path)
     assert read_state(tmp_path) == StackState(pid=os.getpid())
     assert not read_state(tmp_path).serving  # type: ignore[union-attr]
-    write_state(tmp_path, StackState(pid=os.getpid(), url="http://127.0.0.1:1", bootstrap="127.0.0.1:2"))
+    claim.publish(StackState(pid=os.getpid(), url="http://127.0.0.1:1", bootstrap="127.0.0.1:2"))
     assert find_running_stack(tmp_path, wait_s=0) == StackState(os.getpid(), "http://127.0.0.1:1", "127.0.0.1:2")
-    clear_state(tmp_path)
+    with pytest.raises(DataDirClaimedError):
+        Claim(tmp_path)  # one stack per data dir, even within one process
+    claim.release()
     assert read_state(tmp_path) is None and not state_path(tmp_path).exists()
+    Claim(tmp_path).release()  # free again
 
 
-def test_the_state_of_a_dead_process_is_ignored(tmp_path: Path) -> None:
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True)
-    write_state(tmp_path, StackState(pid=int(finished.stdout), url="http://127.0.0.1:1"))
-    assert read_state(tmp_path) is None
-    assert find_running_stack(tmp_path, wait_s=0) is None
+def test_a_state_left_by_a_killed_stack_is_stale_whatever_its_pid(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "claimed"
+        assert read_state(tmp_path) == StackState(12345, "http://127.0.0.1:1")  # alive: its lock is held
+        with pytest.raises(DataDirClaimedError):
+            Claim(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert state_path(tmp_path).exists()  # SIGKILL left the file behind ...
+    state_path(tmp_path).write_text(f'{{"pid": {os.getpid()}, "url": "http://127.0.0.1:1"}}')  # ... even a live pid
+    assert read_state(tmp_path) is None and find_running_stack(tmp_path, wait_s=0) is None
+    Claim(tmp_path).release()  # and the data dir can be claimed again
 
 
 @pytest.mark.parametrize("content", ["", "{", '{"url": "x"}', '{"pid": "abc"}', "[1]"])
 def test_a_damaged_state_file_means_no_stack(tmp_path: Path, content: str) -> None:
+    claim = Claim(tmp_path)
     state_path(tmp_path).write_text(content)
     assert read_state(tmp_path) is None
+    claim.release()
 
 
 def test_a_stack_that_never_serves_is_reported(tmp_path: Path) -> None:
-    write_state(tmp_path, StackState(pid=os.getpid()))
+    claim = Claim(tmp_path)
     with pytest.raises(StackStartingError, match="still starting"):
         find_running_stack(tmp_path, wait_s=0.3)
+    claim.release()

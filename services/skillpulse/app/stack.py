@@ -23,7 +23,7 @@ from skillpulse.app.http import create_app
 from skillpulse.app.roles import ROLES, Role, RoleFactory
 from skillpulse.config import Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics
-from skillpulse.stack_state import StackState, clear_state, write_state
+from skillpulse.stack_state import Claim, StackState
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class Stack:
         settings, data_dir = self.settings, self.settings.paths.data_dir
         # Claim the data dir at once: other commands wait for this stack instead of
         # racing it for the store (one process per chdb path).
-        write_state(data_dir, StackState(pid=os.getpid()))
-        self._exit.callback(clear_state, data_dir)
+        claim = Claim(data_dir)
+        self._exit.callback(claim.release)
         self.bootstrap = settings.kafka.bootstrap or ""
         if not self.bootstrap:
             kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
@@ -88,7 +88,7 @@ class Stack:
         self._app = create_app(self._role_factories())
         await self._exit.enter_async_context(self._app.router.lifespan_context(self._app))
         await self._serve(self._app)
-        write_state(data_dir, StackState(pid=os.getpid(), url=self.url, bootstrap=self.bootstrap))
+        claim.publish(StackState(pid=os.getpid(), url=self.url, bootstrap=self.bootstrap))
 
     async def _serve(self, app: FastAPI) -> None:
         """Serve `app` (its lifespan already entered, so a role's start-up error reaches the
