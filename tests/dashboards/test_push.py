@@ -1,5 +1,5 @@
 """`skillpulse dashboards push` against a small fake Grafana HTTP API that records what it
-is sent (the real Grafana API paths and answers grafana-client expects)."""
+is sent (the real Grafana API paths and answers)."""
 
 from __future__ import annotations
 

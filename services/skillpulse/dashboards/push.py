@@ -1,6 +1,11 @@
 """`skillpulse dashboards push`: the ClickHouse data source, a folder and both dashboards
-into a running Grafana, through its HTTP API (grafana-client). Idempotent: fixed uids,
-dashboards saved with overwrite, so a second push leaves Grafana as the first did."""
+into a running Grafana, through its HTTP API. Idempotent: fixed uids, dashboards saved
+with overwrite, so a second push leaves Grafana as the first did.
+
+Six documented calls of Grafana's HTTP API (data sources by uid, folders, dashboards/db),
+made with httpx, already a core dependency. Not grafana-client: it depends on niquests,
+whose urllib3-future installs itself as `urllib3` and so replaces the urllib3 that
+clickhouse-connect uses, which this project does not allow of any dependency."""
 
 from __future__ import annotations
 
@@ -9,15 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
+
 from skillpulse.dashboards.clickhouse_query import DATASOURCE_UID, PLUGIN_ID, PLUGIN_VERSION
 from skillpulse.dashboards.generate import DASHBOARDS
 from skillpulse.dashboards.panels import FOLDER_TITLE, FOLDER_UID
 from skillpulse.errors import SkillpulseError
-from skillpulse.extras import needs_extra
-
-with needs_extra("dashboards", "`skillpulse dashboards push`"):
-    from grafana_client.api import GrafanaApi
-    from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 DATASOURCE_NAME = "Skilltech Pulse ClickHouse"
 QUERY_TIMEOUT_S = 60  # sent by the plugin as max_execution_time: the read-only profile allows it
@@ -61,42 +63,50 @@ def datasource_model(connection: ClickHouseConnection) -> dict[str, Any]:
     return source
 
 
-def _missing(call: Any, *args: Any) -> bool:
-    """True when Grafana answers 404 for the object, else its answer is ignored."""
-    try:
-        call(*args)
-    except GrafanaClientError as exc:
-        if exc.status_code == 404:
-            return True
-        raise
-    return False
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
 
 
-def _push_datasource(api: GrafanaApi, model: dict[str, Any]) -> str:
-    try:
-        existing = api.datasource.get_datasource_by_uid(DATASOURCE_UID)
-    except GrafanaClientError as exc:
-        if exc.status_code != 404:
-            raise
-        api.datasource.create_datasource(model)
+def _call(api: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None,
+          *, missing: bool = False) -> dict[str, Any] | None:
+    """Grafana's JSON answer; None for a 404 when `missing` says it may not exist."""
+    response = api.request(method, path, json=body)
+    if missing and response.status_code == 404:
+        return None
+    if response.status_code >= 400:
+        try:
+            message = str(response.json().get("message", response.reason_phrase))
+        except ValueError:
+            message = response.reason_phrase
+        raise _Refused(response.status_code, message)
+    answer = response.json() if response.content else {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _push_datasource(api: httpx.Client, model: dict[str, Any]) -> str:
+    existing = _call(api, "GET", f"/api/datasources/uid/{DATASOURCE_UID}", missing=True)
+    if existing is None:
+        _call(api, "POST", "/api/datasources", model)
         return "created"
     if existing.get("readOnly"):  # provisioned from a file: that file is the source of truth
         return "provisioned (left as is)"
-    api.datasource.update_datasource_by_uid(DATASOURCE_UID, model)
+    _call(api, "PUT", f"/api/datasources/uid/{DATASOURCE_UID}", model)
     return "updated"
 
 
-def _push(api: GrafanaApi, connection: ClickHouseConnection, dashboards: Iterable[dict[str, Any]]) -> PushReport:
+def _push(api: httpx.Client, connection: ClickHouseConnection, dashboards: Iterable[dict[str, Any]]) -> PushReport:
     report = PushReport(datasource=_push_datasource(api, datasource_model(connection)))
-    if _missing(api.folder.get_folder, FOLDER_UID):
-        api.folder.create_folder(FOLDER_TITLE, uid=FOLDER_UID)
+    if _call(api, "GET", f"/api/folders/{FOLDER_UID}", missing=True) is None:
+        _call(api, "POST", "/api/folders", {"title": FOLDER_TITLE, "uid": FOLDER_UID})
         report.folder = "created"
     else:
         report.folder = "exists"
     for model in dashboards:
-        saved = api.dashboard.update_dashboard({"dashboard": model, "folderUid": FOLDER_UID, "overwrite": True,
-                                                "message": "skillpulse dashboards push"})
-        report.dashboards.append(str(saved.get("url", model["uid"])))
+        saved = _call(api, "POST", "/api/dashboards/db", {"dashboard": model, "folderUid": FOLDER_UID,
+                                                           "overwrite": True, "message": "skillpulse dashboards push"})
+        report.dashboards.append(str((saved or {}).get("url", model["uid"])))
     return report
 
 
@@ -104,14 +114,15 @@ def push(grafana_url: str, token: str, connection: ClickHouseConnection,
          dashboards: Iterable[dict[str, Any]] | None = None) -> PushReport:
     """Create or update the data source, the folder and the dashboards (default: both)."""
     models = list(dashboards) if dashboards is not None else [build() for build in DASHBOARDS.values()]
-    api = GrafanaApi.from_url(grafana_url, credential=token)
     try:
-        return _push(api, connection, models)
-    except GrafanaUnauthorizedError:
-        raise PushError(f"Grafana at {grafana_url} refused the token (401 Unauthorized): pass a valid service "
-                        "account token with --token") from None
-    except GrafanaClientError as exc:
-        hint = " (the token needs the Admin role: it creates a data source)" if exc.status_code == 403 else ""
-        raise PushError(f"Grafana at {grafana_url} answered {exc.status_code}: {exc.message}{hint}") from None
-    except (GrafanaException, OSError) as exc:
+        with httpx.Client(base_url=grafana_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
+                          timeout=30) as api:
+            return _push(api, connection, models)
+    except _Refused as exc:
+        if exc.status == 401:
+            raise PushError(f"Grafana at {grafana_url} refused the token (401 Unauthorized): pass a valid service "
+                            "account token with --token") from None
+        hint = " (the token needs the Admin role: it creates a data source)" if exc.status == 403 else ""
+        raise PushError(f"Grafana at {grafana_url} answered {exc.status}: {exc.message}{hint}") from None
+    except (httpx.HTTPError, OSError, ValueError) as exc:  # ValueError: an answer that is not JSON
         raise PushError(f"cannot reach Grafana at {grafana_url}: {exc}") from None
