@@ -74,3 +74,23 @@ def test_a_stack_that_never_serves_is_reported(tmp_path: Path) -> None:
     with pytest.raises(StackStartingError, match="still starting"):
         find_running_stack(tmp_path, wait_s=0.3)
     claim.release()
+
+
+def test_a_running_stack_keeps_its_data_dir_private(tmp_path: Path) -> None:
+    """Store, broker state, secrets, logs: nothing in the data dir is readable by another user."""
+    from skillpulse.role_process import RoleProcess
+
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
+    stack = RoleProcess(data_dir, "all", env=env).start()  # its log in the data dir too
+    try:
+        stack.wait_serving(timeout_s=120)
+        subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "keys"], env=env,
+                       capture_output=True, check=True, timeout=60)
+    finally:
+        assert stack.stop(timeout_s=90) == 0
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    paths = [data_dir, *data_dir.rglob("*")]
+    assert any(path.name == "clickhouse" for path in paths)  # the store was there to check
+    shared = [str(path.relative_to(data_dir)) for path in paths if path.stat().st_mode & 0o077]
+    assert shared == []

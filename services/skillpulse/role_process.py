@@ -50,7 +50,8 @@ class RoleProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "skillpulse", "--data-dir", str(self.data_dir), "up", "--role", self.role,
                    "--port", str(self.port)]
-        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+        # Private like the rest of the data dir; the child keeps its own descriptor.
+        with os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             self.process = subprocess.Popen(self.wrap(command) if self.wrap else command, stdout=log,
                                             stderr=subprocess.STDOUT, env=dict(self.env or os.environ))
         return self

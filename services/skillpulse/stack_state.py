@@ -51,7 +51,11 @@ class Claim:
     """This process's hold on a data dir: the lock, and the state file it publishes."""
 
     def __init__(self, data_dir: Path) -> None:
+        # The data dir holds the store, secrets and logs: private to the stack's user. The
+        # umask covers what this process and its children (the broker, the engine) create.
+        os.umask(0o077)
         data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.chmod(0o700)
         self.data_dir = data_dir
         self._lock = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
