@@ -10,16 +10,10 @@ from skillpulse.api.events import create_collector_router
 from skillpulse.config import CollectorSettings
 from skillpulse.credentials import hash_api_key
 from skillpulse.health.stats import CollectorStats
-from skillpulse.telemetry import DISABLED
 from tests.api.routes import served
 from tests.factories import platform_event
 
 KEY = "sp_tools_test-key"
-
-
-@pytest.fixture
-def stats() -> CollectorStats:
-    return CollectorStats(DISABLED.meter)
 
 
 @pytest.fixture

@@ -12,16 +12,10 @@ from skillpulse.api.keycloak import create_keycloak_router
 from skillpulse.config import CollectorSettings, KeycloakSettings
 from skillpulse.health.stats import CollectorStats, StatsSample
 from skillpulse.sources.keycloak import connection_id
-from skillpulse.telemetry import DISABLED
 from tests.api.routes import served
 from tests.sources.payloads import IP_ADDRESSES, REALM, SECRET, USERNAMES, payload, signature_header, signed
 
 PATH = "/v1/sources/keycloak"
-
-
-@pytest.fixture
-def stats() -> CollectorStats:
-    return CollectorStats(DISABLED.meter)
 
 
 @pytest.fixture
