@@ -65,6 +65,17 @@ async def _ignored(stack: Stack) -> dict[str, float]:
     return {str(reason): float(total) for reason, total in found}
 
 
+async def _visit(stack: Stack, settings: Settings, site_config: dict[str, Any],
+                 tmp_path: Path) -> tuple[H5PSite, dict[str, dict[str, Any]]]:
+    """The page, through the test site in front of `stack`, visited to its end; then what
+    the store holds once everything sent is stored."""
+    site = H5PSite(stack.url, _basic(settings), site_config, final_statements=2)
+    dom = await _run_page(site, tmp_path)
+    assert re.search(r'data-status="done"[^>]*>\{"arrived":true\}', dom), dom[-2000:]
+    await Pipeline(stack.url, stack.bootstrap, settings, stack).wait_until_stored(timeout_s=60)
+    return site, _stored(stack)
+
+
 async def test_statements_are_batched_and_the_rest_sent_with_keepalive_at_pagehide(
         settings: Settings, tmp_path: Path) -> None:
     key, secret = ensure_xapi_credentials(settings)[PLATFORM]
@@ -83,11 +94,7 @@ async def test_statements_are_batched_and_the_rest_sent_with_keepalive_at_pagehi
                                  "batchSize": 3, "flushIntervalMs": 600_000},
                    "events": events, "acknowledgedBeforeLeaving": 5, "refusedBeforeLeaving": 1}
     async with Stack(settings) as stack:
-        site = H5PSite(stack.url, _basic(settings), site_config, final_statements=2)
-        dom = await _run_page(site, tmp_path)
-        assert re.search(r'data-status="done"[^>]*>\{"arrived":true\}', dom), dom[-2000:]
-        await Pipeline(stack.url, stack.bootstrap, settings, stack).wait_until_stored(timeout_s=60)
-        stored = _stored(stack)
+        site, stored = await _visit(stack, settings, site_config, tmp_path)
         ignored = await _ignored(stack)
 
     assert site.report is not None
@@ -117,11 +124,7 @@ async def test_a_relayed_page_sends_with_send_beacon_at_pagehide(settings: Setti
                                  "batchSize": 10, "flushIntervalMs": 600_000},
                    "events": events, "acknowledgedBeforeLeaving": 0, "refusedBeforeLeaving": 0}
     async with Stack(settings) as stack:
-        site = H5PSite(stack.url, _basic(settings), site_config, final_statements=2)
-        dom = await _run_page(site, tmp_path)
-        assert re.search(r'data-status="done"[^>]*>\{"arrived":true\}', dom), dom[-2000:]
-        await Pipeline(stack.url, stack.bootstrap, settings, stack).wait_until_stored(timeout_s=60)
-        stored = _stored(stack)
+        site, stored = await _visit(stack, settings, site_config, tmp_path)
 
     assert site.report is not None and site.report["waiting"] == 2  # nothing sent while the page lived
     ids = [s["id"] for s in site.report["sent"]]
