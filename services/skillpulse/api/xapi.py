@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.problems import PayloadTooLarge, read_capped, refused
+from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.config import XapiSettings
@@ -39,7 +39,8 @@ _CHALLENGE = {"WWW-Authenticate": 'Basic realm="skillpulse xAPI"'}
 
 
 def _problem(status: int, reason: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": reason, "message": message}, status_code=status, headers=_VERSIONED | headers)
+    """The intake routes' problem answer, with the version header xAPI puts on every response."""
+    return problem(status, reason, message, **(_VERSIONED | headers))
 
 
 def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str], intake: Intake) -> APIRouter:
