@@ -134,6 +134,21 @@ class XapiSettings(BaseSettings):
     tool_activity_types: dict[str, ToolCategory] = {"http://activitystrea.ms/schema/1.0/application": "other"}
 
 
+class AccessSettings(BaseSettings):
+    """Who may call what: platform keys, viewer and operator tokens (skillpulse.access)."""
+
+    model_config = _env("SKILLPULSE_ACCESS_")
+    # Host headers served (port ignored); any other gets 400, so a DNS-rebinding page
+    # cannot reach the API through a browser on this machine.
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+
+
+class QuerySettings(BaseSettings):
+    """What one read of the store (KPIs, health, dead letters) may cost."""
+
+    model_config = _env("SKILLPULSE_QUERY_")
+
+
 class Settings(BaseModel):
     paths: PathSettings = Field(default_factory=PathSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
@@ -143,6 +158,8 @@ class Settings(BaseModel):
     aggregator: AggregatorSettings = Field(default_factory=AggregatorSettings)
     keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings)
     xapi: XapiSettings = Field(default_factory=XapiSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    query: QuerySettings = Field(default_factory=QuerySettings)
 
     def with_data_dir(self, data_dir: Path) -> Settings:
         return self.model_copy(update={"paths": PathSettings(data_dir=data_dir)})
