@@ -180,7 +180,8 @@ def test_a_year_that_has_not_started_or_precedes_the_agreement_is_refused(store:
                                     now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January there
     assert (started.period.end, started.period.complete, started.period.has_data) == (date(2027, 1, 1), False,
                                                                                        False)
-    with pytest.raises(ReportError, match="before it"):
+    # A year before the agreement is reported when it has data (tests/report/test_before_agreement.py).
+    with pytest.raises(ReportError, match="a report for a year before the agreement \\(2026\\) needs data"):
         collect_annual_report(store_sources(store), year=2025, platforms=TOOLS, manual=None, now=AFTER_THE_YEAR)
 
 

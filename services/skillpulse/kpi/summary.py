@@ -15,8 +15,11 @@ AGREEMENT_START = date(2026, 1, 1)  # the 2026–2029 multi-year agreement
 
 
 def _period(metric_slug: str, as_of: date) -> date:
+    """The first day a KPI counts from: its calendar year, or the agreement's start (a day
+    before it, as in the 2025 report, counts from its own year: there is no earlier period)."""
     period = METRICS[metric_slug].target_period
-    return date(as_of.year, 1, 1) if period == "calendar year" else AGREEMENT_START
+    year_start = date(as_of.year, 1, 1)
+    return year_start if period == "calendar year" or as_of < AGREEMENT_START else AGREEMENT_START
 
 
 def contract_summary(store: Client, as_of: date, platforms: tuple[str, ...] = ("skilltech.tools",)) -> dict[str, Any]:

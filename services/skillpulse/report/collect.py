@@ -25,12 +25,20 @@ class ReportSources:
     freshness: Callable[[tuple[str, ...]], Freshness | None]  # None: the source cannot tell
 
 
+EARLIEST_YEAR = 1970  # ClickHouse's Date type starts on 1 January 1970
+
+
 @dataclass(frozen=True)
 class ReportPeriod:
     start: date
     end: date
     complete: bool  # the year is over, so `end` is 31 December
     has_data: bool  # some event of the platforms falls in the year
+
+    @property
+    def before_agreement(self) -> bool:
+        """A year before the agreement: same KPIs, the agreement's targets (which apply from its start)."""
+        return self.start < AGREEMENT_START
 
     @property
     def end_note(self) -> str:
@@ -70,13 +78,17 @@ def luxembourg_today(now: datetime) -> date:
 
 def report_period(sources: ReportSources, year: int, platforms: tuple[str, ...], today: date) -> ReportPeriod:
     start, last = date(year, 1, 1), date(year, 12, 31)
-    if start < AGREEMENT_START:
-        raise ReportError(f"the agreement's reports start with {AGREEMENT_START.year}; {year} is before it")
+    if year < EARLIEST_YEAR:
+        raise ReportError(f"{year} is before any year the store can hold ({EARLIEST_YEAR} or later)")
     if today < start:
         raise ReportError(f"{year} has not started yet (today is {today.isoformat()} in Luxembourg)")
     # A day with data is a day with a DAU: any stored event of the platforms on that day.
     dau = _rows(sources, "dau", KpiParams(start=start, end=min(today, last), platforms=platforms))
     days_with_data = [date.fromisoformat(row["day"]) for row in dau if row["users"]]
+    if start < AGREEMENT_START and not days_with_data:
+        # Before the agreement a report exists only to show what was measured (Art. 3: the 2025 report).
+        raise ReportError(f"no event of {', '.join(platforms)} is stored for {year}: a report for a year before "
+                          f"the agreement ({AGREEMENT_START.year}) needs data")
     if today > last:
         return ReportPeriod(start, last, complete=True, has_data=bool(days_with_data))
     return ReportPeriod(start, max(days_with_data, default=start), complete=False, has_data=bool(days_with_data))

@@ -67,10 +67,33 @@ def _header(report: AnnualReport) -> str:
         f"No event of these platforms is stored for {report.year}: every telemetry figure below is 0.",
         class_="warning", data_field="no-data")
     return (f"<header><h1>Skilltech Pulse — annual KPI report {report.year}</h1>\n"
-            + paragraph(f"Key performance indicators for the activity report due by 1 May under the {AGREEMENT}. "
-                        "Telemetry figures are computed from stored events; Annex 2 indicators that telemetry "
-                        "cannot measure are manual inputs, marked MANUAL.")
+            + paragraph(_purpose(report)) + _before_agreement_note(report)
             + f'\n<dl class="facts">{"".join(facts)}</dl>{warning}</header>')
+
+
+def _purpose(report: AnnualReport) -> str:
+    sources = ("Telemetry figures are computed from stored events; Annex 2 indicators that telemetry cannot "
+               "measure are manual inputs, marked MANUAL.")
+    if report.period.before_agreement:
+        return (f"Key performance indicators of {report.year} for the activity report on which Art. 3 of the "
+                f"{AGREEMENT.removesuffix(', Art. 8')} makes the first {AGREEMENT_START.year} instalment "
+                f"conditional. {sources}")
+    return f"Key performance indicators for the activity report due by 1 May under the {AGREEMENT}. {sources}"
+
+
+def _before_agreement_note(report: AnnualReport) -> str:
+    if not report.period.before_agreement:
+        return ""
+    return paragraph(
+        f"{report.year} is before the agreement, which starts on {AGREEMENT_START.isoformat()}. Every KPI is "
+        f"computed exactly as for the agreement's years, over {report.year} only (MA4 and MC4 included); the "
+        f"targets shown are the agreement's, which apply from {AGREEMENT_START.year}: for {report.year} they are "
+        "a reference, not an obligation.", class_="warning", data_field="before-agreement")
+
+
+def _target_period_cell(report: AnnualReport, target_period: str | None) -> Cell:
+    suffix = f" (the agreement's, from {AGREEMENT_START.year})" if report.period.before_agreement else ""
+    return Cell(f"{target_period or ''}{suffix}", "target-period")
 
 
 def _b2_measured(day: str) -> str:
@@ -89,7 +112,7 @@ def _b2_rows(report: AnnualReport) -> list[str]:
                                      yearly["peak_value"], yearly["peak_day"])):
         pct = progress(value, metric.target)
         rows.append(row([Cell("B2"), Cell(label), figure_cell(value), figure_cell(metric.target or 0, "target"),
-                         Cell(metric.target_period or "", "target-period"), Cell(_b2_measured(day), "day", day),
+                         _target_period_cell(report, metric.target_period), Cell(_b2_measured(day), "day", day),
                          progress_cell(pct), command_cell(command)], data_kpi=name))
     return rows
 
@@ -101,7 +124,7 @@ def _summary_rows(report: AnnualReport, *, with_target: bool) -> list[str]:
             continue  # B2 has its year-end and peak rows; targets split the two tables
         cells = [Cell(item["id"]), Cell(item["title"]), figure_cell(item["value"])]
         if with_target:
-            cells += [figure_cell(item["target"], "target"), Cell(item["target_period"] or "", "target-period")]
+            cells += [figure_cell(item["target"], "target"), _target_period_cell(report, item["target_period"])]
         measured = item["to"] if item["from"] == item["to"] else f"{item['from']} … {item['to']}"
         cells += [Cell(measured, "period", f"{item['from']}/{item['to']}")]
         if with_target:
@@ -113,8 +136,10 @@ def _summary_rows(report: AnnualReport, *, with_target: bool) -> list[str]:
 
 def _contract(report: AnnualReport) -> str:
     start = report.period.start.isoformat()
-    note = paragraph(f"Progress = value / target. MA4 and MC4 count from {AGREEMENT_START.isoformat()} (the "
-                     f"agreement's start), MP2 from {start}; B2 is the number of users active on the day. "
+    cumulative_from = (f"{start} (the report year: the agreement starts on {AGREEMENT_START.isoformat()})"
+                       if report.period.before_agreement else f"{AGREEMENT_START.isoformat()} (the agreement's start)")
+    note = paragraph(f"Progress = value / target. MA4 and MC4 count from {cumulative_from}, MP2 from {start}; "
+                     "B2 is the number of users active on the day. "
                      f"The whole table: {summary_command(report.period.end, report.platforms)}")
     return section("Contract KPIs (Annex 2, measured by telemetry)", "contract",
                    table(_FIGURE_HEADERS, _b2_rows(report) + _summary_rows(report, with_target=True),
