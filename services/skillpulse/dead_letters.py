@@ -3,10 +3,12 @@ them, and replaying them onto the events topic after a fix."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pydantic import ValidationError
+
+from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
 from skillpulse.kafka.topics import record_key
 
 if TYPE_CHECKING:
@@ -17,18 +19,23 @@ if TYPE_CHECKING:  # only its type: listing dead letters needs no broker
 
 
 class DeadLetter(NamedTuple):
-    """A row of `rejected_events`: where the record was, why it failed, and its payload."""
+    """A row of `rejected_events`: where the record was, why it failed, and what of it is
+    known to be safe (`skillpulse.aggregator.redaction`): never the raw record."""
 
     stage: str
     reason: str
-    field_path: str
+    field_path: str  # unknown key names in it are `?`
     platform: str
     event_id: str
     received_at: datetime | None
     topic: str
     kafka_partition: int
     kafka_offset: int
-    payload: str
+    payload: str  # JSON of the safe fields only ('' when none)
+    payload_hmac: str  # HMAC-SHA256 of the raw value: identical records, identical hashes
+    payload_bytes: int  # size of the raw value
+    dropped_keys: int  # top-level keys not kept (unknown names, or values not of the safe shape)
+    replayable: bool  # the safe fields are the whole record and form a complete event
 
 
 class ListedDeadLetter(NamedTuple):
@@ -67,10 +74,14 @@ def read_dead_letters(store: Client, *, reason: str = "", limit: int = 100) -> l
     return [ListedDeadLetter(rejected_at, DeadLetter(*letter), replayed) for rejected_at, *letter, replayed in rows]
 
 
+def letter_json(letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter as JSON (the API, the CLI, the DLQ topic): times in ISO 8601."""
+    return {_JSON_NAMES.get(name, name): value.isoformat() if isinstance(value, datetime) else value
+            for name, value in letter._asdict().items()}
+
+
 def _as_json(listed: ListedDeadLetter) -> dict[str, Any]:
-    letter = {_JSON_NAMES.get(name, name): value for name, value in listed.letter._asdict().items()}
-    document = {"rejected_at": listed.rejected_at, **letter, "replayed": listed.replayed}
-    return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in document.items()}
+    return {"rejected_at": listed.rejected_at.isoformat(), **letter_json(listed.letter), "replayed": listed.replayed}
 
 
 def list_dead_letters(store: Client, *, reason: str = "", limit: int = 100) -> list[dict[str, Any]]:
@@ -78,18 +89,35 @@ def list_dead_letters(store: Client, *, reason: str = "", limit: int = 100) -> l
     return [_as_json(listed) for listed in read_dead_letters(store, reason=reason, limit=limit)]
 
 
+class ReplayOutcome(NamedTuple):
+    """What a replay did: letters sent back, and pending letters it could not rebuild."""
+
+    replayed: int
+    skipped: int
+
+
+def _rebuilt(letter: DeadLetter) -> LoginRecord | ToolUseRecord | TrainingRecord | VoidRecord | None:
+    # Checked again here: the contract may have changed since the letter was written.
+    if not letter.replayable:
+        return None
+    try:
+        return event_record_adapter.validate_json(letter.payload)
+    except ValidationError:
+        return None
+
+
 async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: str, *, reason: str = "",
-                              limit: int = 10_000) -> int:
-    """Publish not-yet-replayed dead letters to the events topic; return how many."""
+                              limit: int = 10_000) -> ReplayOutcome:
+    """Publish the not-yet-replayed dead letters whose safe fields form a complete event
+    (their payload, as kept) to the events topic; the others are skipped and counted."""
     pending = [listed.letter for listed in read_dead_letters(store, reason=reason, limit=limit) if not listed.replayed]
+    sent: list[DeadLetter] = []
     for letter in pending:
-        try:
-            key = json.loads(letter.payload).get("user_key")
-        except (ValueError, AttributeError):
-            key = None
-        await broker.publish(letter.payload.encode(), events_topic,
-                             key=record_key(key) if isinstance(key, str) else None)
-    if pending:
-        replays = [DeadLetterReplay(letter.topic, letter.kafka_partition, letter.kafka_offset) for letter in pending]
+        event = _rebuilt(letter)
+        if event is not None:
+            await broker.publish(letter.payload.encode(), events_topic, key=record_key(event.user_key))
+            sent.append(letter)
+    if sent:
+        replays = [DeadLetterReplay(letter.topic, letter.kafka_partition, letter.kafka_offset) for letter in sent]
         store.insert("dead_letter_replays", replays, column_names=DeadLetterReplay._fields)
-    return len(pending)
+    return ReplayOutcome(replayed=len(sent), skipped=len(pending) - len(sent))

@@ -5,18 +5,17 @@ Pure functions, no I/O: the service feeds them records and writes what they retu
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from skillpulse.aggregator.redaction import EPHEMERAL, KafkaRecord, Redactor, safe_field_path
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
 from skillpulse.dead_letters import DeadLetter
-
-MAX_DEAD_PAYLOAD = 16 * 1024
 
 _FROM_KAFKA = ("kafka_partition", "kafka_offset")
 EVENT_COLUMNS = (
@@ -29,13 +28,6 @@ EVENT_COLUMNS = (
 # one per record would slow the aggregator's hottest loop. Read it by these positions.
 EventRow = list[Any]
 EVENT_ID, PLATFORM, RECEIVED_AT = (EVENT_COLUMNS.index(column) for column in ("event_id", "platform", "received_at"))
-
-
-class KafkaRecord(Protocol):
-    topic: str
-    partition: int
-    offset: int
-    value: bytes | None
 
 
 class Void(NamedTuple):
@@ -82,46 +74,21 @@ def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, o
     return row
 
 
-def _text(parsed: dict[str, Any], field: str) -> str:
-    value = parsed.get(field)
-    return value if isinstance(value, str) else ""
-
-
-def _received_at(parsed: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(_text(parsed, "received_at").upper())
-    except ValueError:
-        return None
-
-
-def rejection(record: KafkaRecord, reason: str, field_path: str) -> DeadLetter:
-    """A dead letter: where the record was, why it failed, and its payload, size-capped
-    and without any raw `user_id` (schema drift must not leak an identifier)."""
-    text = (record.value or b"").decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        parsed.pop("user_id", None)
-        text = json.dumps(parsed, ensure_ascii=False)
-    else:
-        parsed = {}
-    return DeadLetter(stage="aggregator", reason=reason, field_path=field_path, platform=_text(parsed, "platform"),
-                      event_id=_text(parsed, "event_id"), received_at=_received_at(parsed), topic=record.topic,
-                      kafka_partition=record.partition, kafka_offset=record.offset, payload=text[:MAX_DEAD_PAYLOAD])
-
-
-def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...]) -> Batch:
+def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...], redactor: Redactor = EPHEMERAL, *,
+                platforms: Collection[str] | None = None) -> Batch:
+    """Events, voids and dead letters of a batch of records. `platforms`: the known ones,
+    a record of any other is a dead letter (None: any platform, for tests and tools)."""
     batch = Batch()
     for record in records:
         try:
             event = event_record_adapter.validate_json(record.value or b"")
         except ValidationError as exc:
-            first = exc.errors(include_input=False)[0]
+            first = exc.errors(include_input=False, include_context=False)[0]
             reason = "invalid_json" if first["type"] == "json_invalid" else first["type"]
-            path = ".".join(str(part) for part in first["loc"])
-            batch.rejected.append(rejection(record, reason, path))
+            batch.rejected.append(redactor.letter(record, reason, safe_field_path(first["loc"])))
+            continue
+        if platforms is not None and event.platform not in platforms:
+            batch.rejected.append(redactor.letter(record, "unknown_platform", "platform"))
             continue
         if isinstance(event, VoidRecord):
             batch.voids.append(Void(event.platform, event.voided_event_id, event.event_id, event.occurred_at))

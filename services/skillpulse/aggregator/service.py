@@ -18,8 +18,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.aggregator.batch import PLATFORM, RECEIVED_AT, Batch, build_batch
+from skillpulse.aggregator.redaction import Redactor, payload_key
 from skillpulse.aggregator.writer import write_batch
 from skillpulse.config import Settings
+from skillpulse.credentials import pseudonym_secret
+from skillpulse.dead_letters import letter_json
 from skillpulse.health.stats import AggregatorStats, StatsRow, parse_stats_record, store_stats
 from skillpulse.store.client import release_freed_memory
 from skillpulse.telemetry import DISABLED, Telemetry
@@ -59,6 +62,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
                       stats: AggregatorStats | None = None) -> KafkaBroker:
     kafka, options = settings.kafka, settings.aggregator
     stats = stats or AggregatorStats(telemetry.meter)
+    redactor = Redactor(payload_key(pseudonym_secret(settings)))
     broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0,
                          middlewares=telemetry.kafka_middlewares())
 
@@ -76,10 +80,11 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
     async def store_events(message: KafkaMessage) -> None:
         records = message.raw_message
         # Parsing a whole batch is CPU work: off the event loop, like the insert.
-        batch = await asyncio.to_thread(build_batch, records if isinstance(records, tuple) else (records,))
+        batch = await asyncio.to_thread(build_batch, records if isinstance(records, tuple) else (records,),
+                                        redactor, platforms=settings.collector.platforms)
         try:
-            for letter in batch.rejected:
-                await broker.publish(letter.payload.encode(), kafka.dlq_topic, headers={"reason": letter.reason})
+            for letter in batch.rejected:  # the letter as stored, never the record (nor its key or headers)
+                await broker.publish(letter_json(letter), kafka.dlq_topic, headers={"reason": letter.reason})
             await asyncio.to_thread(_store, store, batch, stats, options.deduplicate, telemetry)
         except Exception:
             logger.exception("batch of %d records not stored; it will be retried", len(records))
