@@ -1,5 +1,6 @@
 """`skillpulse` command line."""
 
+from skillpulse.cli.blog import blog
 from skillpulse.cli.commands import main
 from skillpulse.cli.dashboards import dashboards
 from skillpulse.cli.loadtest import loadtest
@@ -8,5 +9,6 @@ from skillpulse.cli.sources import sources
 main.add_command(dashboards)
 main.add_command(loadtest)
 main.add_command(sources)
+sources.add_command(blog)
 
 __all__ = ["main"]

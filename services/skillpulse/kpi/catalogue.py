@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
+from skillpulse.contract import PLATFORMS
 from skillpulse.kpi import queries
 from skillpulse.kpi.active_users import rolling_query, rolling_series
 from skillpulse.kpi.params import MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
@@ -146,6 +147,23 @@ def _b2_yearly(store: Client, params: KpiParams) -> list[Row]:
     return result
 
 
+BLOG_SITE = PLATFORMS[2]  # skilltech.cafe: MV2 counts its articles (`skillpulse sources blog`)
+ARTICLES_PER_MONTH_TARGET = 4
+
+
+def _articles(store: Client, params: KpiParams) -> Row:
+    site = {"site": BLOG_SITE}
+    months = [{"month": month.strftime("%Y-%m"), "articles": int(count),
+               "at_target": count >= ARTICLES_PER_MONTH_TARGET}
+              for month, count in store.query(queries.ARTICLES_PER_MONTH,
+                                              parameters=params.sql_parameters() | site).result_rows]
+    [(stored, oldest)] = store.query(queries.ARTICLES_STORED, parameters=site).result_rows
+    return _period(params) | {
+        "articles": sum(month["articles"] for month in months), "months": months,
+        "months_at_target": sum(month["at_target"] for month in months),
+        "stored_articles": int(stored), "oldest_article": oldest.isoformat() if stored else None}
+
+
 _ROLLING = ("platforms", "organisation", "window_days", "min_logins")
 METRICS: dict[str, SeriesMetric | RowsMetric | ScalarMetric] = {m.slug: m for m in (
     SeriesMetric("B2", "active-users", "Active users (B2)", "users", _b2,
@@ -163,6 +181,10 @@ METRICS: dict[str, SeriesMetric | RowsMetric | ScalarMetric] = {m.slug: m for m 
     ScalarMetric("MP2", "new-features", "New tools and features (MP2)", "features", _new_features,
                  "new tool_id plus new (tool_id, feature) pairs first seen in the period",
                  target=6, target_period="calendar year", parameters=("platforms",)),
+    ScalarMetric("MV2", "articles", "Articles published on skilltech.cafe (MV2)", "articles", _articles,
+                 "distinct blog articles (by GUID, from `skillpulse sources blog`) whose publication date falls in "
+                 "each Luxembourg calendar month of the period; an update is not a new article",
+                 target=ARTICLES_PER_MONTH_TARGET, target_period="calendar month", parameters=()),
     SeriesMetric("DAU", "dau", "Daily active users", "users", _daily("users"),
                  "distinct users with any event that day"),
     SeriesMetric("WAU", "wau", "Weekly active users", "users", _any_users(WAU_WINDOW_DAYS),

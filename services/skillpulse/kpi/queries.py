@@ -91,3 +91,24 @@ SELECT length(new_tools) + length(new_tool_features) AS new_features,
        (SELECT arraySort(groupArray(tool_id)) FROM ({_first_seen("tool_id")})) AS new_tools,
        (SELECT arraySort(groupArray((tool_id, feature)))
         FROM ({_first_seen("tool_id, feature", where="AND feature != ''")})) AS new_tool_features"""
+
+# MV2: articles published on the blog per Luxembourg calendar month of the period (each
+# article once, dated by its newest row: `sources.blog_store`), months without any as 0.
+BLOG_ARTICLES = """
+SELECT published_at FROM (
+    SELECT guid, argMax(published_at, seen_at) AS published_at FROM blog_articles
+    WHERE site = {site:String} GROUP BY guid)"""
+ARTICLES_PER_MONTH = f"""
+SELECT calendar.month AS month, toUInt64(counted.articles) AS articles
+FROM (SELECT DISTINCT toStartOfMonth({{start:Date}} + number) AS month
+      FROM numbers(toUInt64({{end:Date}} - {{start:Date}} + 1))) AS calendar
+LEFT JOIN (
+    SELECT toStartOfMonth(toDate(published_at, '{TIMEZONE}')) AS month, count() AS articles FROM ({BLOG_ARTICLES})
+    WHERE toDate(published_at, '{TIMEZONE}') BETWEEN {{start:Date}} AND {{end:Date}}
+    GROUP BY month
+) AS counted ON counted.month = calendar.month
+ORDER BY month"""
+# Every article stored for the site, and the oldest one's date: a feed lists only its latest
+# items, so months before the oldest stored article may be incomplete.
+ARTICLES_STORED = f"""
+SELECT count(), min(published_at) FROM ({BLOG_ARTICLES})"""

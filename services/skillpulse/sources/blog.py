@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
 from skillpulse.errors import SkillpulseError
 from skillpulse.extras import needs_extra
@@ -41,6 +41,12 @@ class Article(BaseModel):
     # WordPress date_gmt): a new one re-dates the article. An Atom entry with only
     # <updated> is dated by it when first seen, and never moved by a later edit.
     stated: bool = True
+
+    @field_validator("published_at")
+    @classmethod
+    def _as_stored(cls, value: datetime) -> datetime:
+        """UTC, to the millisecond: what the store keeps, so the next poll compares equal."""
+        return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 class FeedRead(NamedTuple):

@@ -1,0 +1,39 @@
+"""`POST /v1/blog/articles`: a blog poller's articles into the store of the running stack
+(`skillpulse up` holds the embedded store; one process per chdb path), for MV2. An operator
+route: served by the aggregator role, on the writer's store client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
+
+from skillpulse.sources.blog_store import BLOG_ROUTE, MAX_ARTICLES_PER_REQUEST, ArticleBatch, record_articles
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+MAX_BODY_BYTES = MAX_ARTICLES_PER_REQUEST * 2200  # a GUID of at most 2,048 characters and a date each
+
+
+def create_blog_router(store: Client) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(BLOG_ROUTE)
+    async def record(request: Request) -> dict[str, int]:
+        """Store each article once (by GUID); answers how many were new, re-dated, unchanged."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise HTTPException(413, f"at most {MAX_BODY_BYTES} bytes per request")
+        try:
+            batch = ArticleBatch.model_validate_json(bytes(body))
+        except ValidationError as exc:  # where and why, never the value sent
+            problems = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+            raise HTTPException(422, problems) from None
+        return (await asyncio.to_thread(record_articles, store, batch))._asdict()
+
+    return router
