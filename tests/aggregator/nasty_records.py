@@ -72,7 +72,7 @@ def _corpus() -> list[NastyRecord]:
         NastyRecord("duration as a phone-like number", _bytes(_record(duration_s=352621123456))),
         NastyRecord("an escaped id", json.dumps(_record(organisation_id=EMAIL, drift=True), ensure_ascii=True)
                     .replace("alice", "\\u0061lice").encode()),
-        NastyRecord("duplicate keys, the id first", _bytes(valid)[:-1] + f', "user_key": "{EMAIL}"}}'.encode()),
+        NastyRecord("duplicate keys, the id last", _bytes(valid)[:-1] + f', "user_key": "{EMAIL}"}}'.encode()),
         NastyRecord("bad UTF-8 next to an id", _bytes(_record(user_id=LOCAL_ID))[:-1] + b', "x": "\xff\xfe"}'),
         NastyRecord("bad UTF-8 inside a kept field", _bytes(valid).replace(b'"quiz-maker"',
                                                                           f'"quiz\xff{LOCAL_ID}"'.encode("latin-1"))),

@@ -132,3 +132,8 @@ def test_legacy_letters_lose_their_raw_payload_in_migration_0010(store: Client) 
     kept = [(letter["platform"], letter["event_id"], letter["payload"], letter["replayable"])
             for letter in sorted(list_dead_letters(store), key=lambda letter: letter["offset"])]
     assert kept == [("", "", "", False), ("skilltech.tools", "00000000-0000-4000-8000-000000000001", "", False)]
+
+
+def test_a_short_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        payload_key(b"")

@@ -147,6 +147,8 @@ _PATH_NAMES = frozenset({*SAFE_FIELDS, "login", "tool_use", "training", "void", 
 def payload_key(secret: bytes) -> bytes:
     """The HMAC key of dead-letter payloads, derived from the pseudonym secret: a payload's
     hash can never equal a user_key, and the secret itself is used for one thing only."""
+    if len(secret) < 32:  # the Pseudonymiser's rule: an empty or short key file is an error, not a weak hash
+        raise ValueError("the pseudonym key must be at least 32 bytes")
     return hmac.new(secret, b"skillpulse dead-letter payload v1", hashlib.sha256).digest()
 
 
