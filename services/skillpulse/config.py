@@ -141,6 +141,10 @@ class AccessSettings(BaseSettings):
     # Host headers served (port ignored); any other gets 400, so a DNS-rebinding page
     # cannot reach the API through a browser on this machine.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    # Unset: <data dir>/access-keys.json (hashes only, mode 0600; `skillpulse keys` edits it).
+    keyring_path: Path | None = None
+    # How long a rotated key keeps working beside its successor, so clients can move over.
+    rotation_overlap_days: float = Field(default=7.0, ge=0)
 
 
 class QuerySettings(BaseSettings):

@@ -1,19 +1,29 @@
-"""Secrets the embedded stack generates once into the data dir (mode 0600).
+"""Secrets a data dir holds (mode 0600), generated on first use.
 
 * `pseudonym.key`: the HMAC secret, unless `SKILLPULSE_PSEUDONYM_KEY` is set.
-* `api-keys.txt`: one key per platform, for the operator to hand out (`skillpulse keys`).
-* `api-key-hashes.json`: SHA-256 of each key; the only thing the collector reads.
+* `access-keys.json`: the keyring (`skillpulse.access`): hashes of every platform key,
+  viewer and operator token; what the stack authenticates against.
+* `api-keys.txt`: the plain embedded platform keys, one per platform, for the local
+  clients (demo, simulate, ingest, load tests) and `skillpulse keys`.
+* `operator.token`: the plain local operator token, for commands on this machine (like a
+  kubeconfig): dead-letter replay, rollup refresh. `SKILLPULSE_TOKEN` overrides it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
+from skillpulse.access import Access, KeyRecord, Keyring, hash_token, new_token, write_private
 from skillpulse.config import Settings
+
+API_KEYS_FILE = "api-keys.txt"
+OPERATOR_TOKEN_FILE = "operator.token"
+KEYRING_FILE = "access-keys.json"
+hash_api_key = hash_token  # the name the xAPI credentials use
+ENV_HASHES = "SKILLPULSE_COLLECTOR_API_KEY_HASHES"
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -21,11 +31,6 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-
-
-def hash_api_key(key: str) -> str:
-    # Keys are 256-bit random tokens, so a fast hash is enough (no dictionary to fear).
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def pseudonym_secret(settings: Settings) -> bytes:
@@ -37,23 +42,76 @@ def pseudonym_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def keyring_path(settings: Settings) -> Path:
+    return settings.access.keyring_path or settings.paths.data_dir / KEYRING_FILE
+
+
+def _env_platform_keys(settings: Settings) -> list[KeyRecord]:
+    """Production's platform keys: their hashes from the environment, not in the file."""
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    return [KeyRecord(key_id=f"env:{platform}", access=Access.PLATFORM, platform=platform, label=ENV_HASHES,
+                      sha256=digest.lower(), created_at=start)
+            for platform, digest in (settings.collector.api_key_hashes or {}).items()]
+
+
+def _read_plain_keys(path: Path) -> dict[str, str]:
+    return dict(line.split(" ", 1) for line in path.read_text().splitlines() if line.strip())
+
+
+def _platform_records(keys: dict[str, str], label: str) -> list[KeyRecord]:
+    now = datetime.now(UTC)
+    return [KeyRecord(key_id=f"key_{secrets.token_hex(6)}", access=Access.PLATFORM, platform=platform, label=label,
+                      sha256=hash_token(key), created_at=now) for platform, key in keys.items()]
+
+
+def _issue_platform_keys(settings: Settings, records: list[KeyRecord]) -> None:
+    keys = {p: new_token(Access.PLATFORM) for p in settings.collector.platforms}
+    _write_private(settings.paths.data_dir / API_KEYS_FILE, "".join(f"{p} {k}\n" for p, k in keys.items()))
+    records.extend(_platform_records(keys, "embedded (api-keys.txt)"))
+
+
+def open_keyring(settings: Settings) -> Keyring:
+    """The data dir's keyring, made on first use: the embedded platform keys (unless
+    production's hashes are set; an older data dir's api-keys.txt is taken over) and the
+    local operator token."""
+    ring = Keyring(keyring_path(settings), _env_platform_keys(settings))
+    if ring.exists():
+        return ring
+    plain = settings.paths.data_dir / API_KEYS_FILE
+    token_path = settings.paths.data_dir / OPERATOR_TOKEN_FILE
+    with ring.editing() as records:
+        if records:  # another process made it while this one waited for the lock
+            return ring
+        if plain.exists():
+            records.extend(_platform_records(_read_plain_keys(plain), "embedded (api-keys.txt)"))
+        elif settings.collector.api_key_hashes is None:
+            _issue_platform_keys(settings, records)
+        token = new_token(Access.OPERATOR)
+        write_private(token_path, token + "\n")
+        records.append(KeyRecord(key_id=f"key_{secrets.token_hex(6)}", access=Access.OPERATOR,
+                                 label=f"local ({OPERATOR_TOKEN_FILE})", sha256=hash_token(token),
+                                 created_at=datetime.now(UTC)))
+    return ring
+
+
 def ensure_api_keys(settings: Settings) -> dict[str, str]:
-    """Plain keys by platform, generated on first use (embedded default only)."""
-    plain = settings.paths.data_dir / "api-keys.txt"
-    if not plain.exists():
-        keys = {p: f"sp_{p.split('.')[-1]}_{secrets.token_urlsafe(32)}" for p in settings.collector.platforms}
-        _write_private(plain, "".join(f"{p} {k}\n" for p, k in keys.items()))
-        hashes = {p: hash_api_key(k) for p, k in keys.items()}
-        hashed = settings.paths.data_dir / "api-key-hashes.json"
-        hashed.unlink(missing_ok=True)
-        _write_private(hashed, json.dumps(hashes, indent=2) + "\n")
-    return dict(line.split(" ", 1) for line in plain.read_text().splitlines() if line.strip())
+    """Plain embedded platform keys by platform, generated on first use."""
+    ring = open_keyring(settings)
+    plain = settings.paths.data_dir / API_KEYS_FILE
+    if not plain.exists():  # production's keyring had none: make the local ones now
+        with ring.editing() as records:
+            if not plain.exists():
+                _issue_platform_keys(settings, records)
+    return _read_plain_keys(plain)
 
 
-def api_key_hashes(settings: Settings) -> dict[str, str]:
-    """{sha256 hex: platform}, from settings or the data dir's generated file."""
-    by_platform = settings.collector.api_key_hashes
-    if by_platform is None:
-        ensure_api_keys(settings)
-        by_platform = json.loads((settings.paths.data_dir / "api-key-hashes.json").read_text())
-    return {digest.lower(): platform for platform, digest in by_platform.items()}
+def local_operator_token(data_dir: Path) -> str | None:
+    """The token a command on this machine sends: `SKILLPULSE_TOKEN`, else the data dir's
+    operator.token, else None."""
+    if token := os.environ.get("SKILLPULSE_TOKEN", "").strip():
+        return token
+    path = data_dir / OPERATOR_TOKEN_FILE
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None

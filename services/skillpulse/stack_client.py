@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import httpx
 
 from skillpulse.config import Settings
+from skillpulse.credentials import local_operator_token
 from skillpulse.errors import SkillpulseError
 from skillpulse.kpi.params import KpiParams
 from skillpulse.stack_state import ROLES, StackState, find_running_stack
@@ -37,8 +38,19 @@ class StackRequestError(SkillpulseError, ValueError):
     """The running stack refused a request (422): the message says why."""
 
 
-def _get(state: StackState, path: str, query: dict[str, Any]) -> Any:
-    response = httpx.get(f"{state.url}/v1/{path}", params=query, timeout=REQUEST_TIMEOUT_S)
+def auth_headers(token: str | None) -> dict[str, str]:
+    """The Authorization header of `token` (none without one: the stack then answers 401)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def client_headers(settings: Settings) -> dict[str, str]:
+    """What a command on this machine sends: `SKILLPULSE_TOKEN`, else the data dir's operator.token."""
+    return auth_headers(local_operator_token(settings.paths.data_dir))
+
+
+def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]) -> Any:
+    response = httpx.get(f"{state.url}/v1/{path}", params=query, timeout=REQUEST_TIMEOUT_S,
+                         headers=client_headers(settings))
     if response.status_code == 422:
         raise StackRequestError(response.json()["detail"])
     response.raise_for_status()
@@ -50,7 +62,7 @@ def from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], lo
     (and migrated) for this call."""
     state = find_running_stack(settings.paths.data_dir)
     if state is not None:
-        return cast(T, _get(state, path, query))  # the route's JSON is what `local` returns, as JSON
+        return cast(T, _get(settings, state, path, query))  # the route's JSON is what `local` returns, as JSON
     from skillpulse.store import apply_migrations, open_store
 
     store = open_store(settings)
@@ -114,10 +126,10 @@ def fetch_dead_letters(settings: Settings, *, reason: str, limit: int) -> list[d
     return from_stack_or_store(settings, "dead-letters", {"reason": reason, "limit": limit}, local)
 
 
-async def refresh_rollups(url: str, timeout_s: float = REQUEST_TIMEOUT_S) -> int:
-    """Have the stack at `url` catch its rollups up now; how many users it recomputed."""
-    async with httpx.AsyncClient(base_url=url, timeout=timeout_s) as client:
-        response = await client.post("/v1/rollups/refresh")
+async def refresh_rollups(url: str, timeout_s: float = REQUEST_TIMEOUT_S, *, token: str | None = None) -> int:
+    """Have the stack at `url` catch its rollups up now (an operator `token`); how many users it recomputed."""
+    async with httpx.AsyncClient(base_url=url, timeout=timeout_s, headers=auth_headers(token)) as client:
+        response = await client.post("/v1/rollups/refresh", json={})
     response.raise_for_status()
     return int(response.json()["users"])
 
@@ -138,13 +150,14 @@ class Pipeline:
         started = time.monotonic()
         await wait_until_drained(self.bootstrap, self.settings.kafka.topic, self.settings.aggregator.group_id,
                                  timeout_s)
-        await refresh_rollups(self.url, timeout_s)
+        await refresh_rollups(self.url, timeout_s, token=local_operator_token(self.settings.paths.data_dir))
         return time.monotonic() - started
 
     async def replay_dead_letters(self, reason: str) -> int:
         """Send the dead letters not yet replayed back to the events topic; how many."""
-        async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT_S) as client:
-            response = await client.post("/v1/dead-letters/replay", params={"reason": reason})
+        async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT_S,
+                                     headers=client_headers(self.settings)) as client:
+            response = await client.post("/v1/dead-letters/replay", json={"reason": reason})
         response.raise_for_status()
         return int(response.json()["replayed"])
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from skillpulse.access import Access, KeyRecord, Keyring, hash_token
 from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
@@ -17,6 +20,14 @@ from skillpulse.health.stats import CollectorStats
 from skillpulse.pseudonym import Pseudonymiser
 
 TOPIC = "skillpulse.events.v1"
+
+
+def platform_keyring(path: Path, keys: dict[str, str]) -> Keyring:
+    """A keyring at `path` holding {plain key: platform}."""
+    ring = Keyring(path)
+    ring.add_hash(KeyRecord(key_id=f"key_{platform}", access=Access.PLATFORM, platform=platform, sha256=hash_token(key),
+                            created_at=datetime.now(UTC)) for key, platform in keys.items())
+    return ring
 
 
 @asynccontextmanager

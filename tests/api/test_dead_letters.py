@@ -19,10 +19,21 @@ async def test_lists_and_replays_dead_letters(store: Client) -> None:
         app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             listed = await client.get("/v1/dead-letters", params={"reason": "invalid_json"})
-            replay = await client.post("/v1/dead-letters/replay", params={"reason": "invalid_json"})
+            replay = await client.post("/v1/dead-letters/replay", json={"reason": "invalid_json"})
             after = await client.get("/v1/dead-letters")
     assert [(letter["reason"], letter["replayed"]) for letter in expected] == [("invalid_json", 0)]
     assert listed.status_code == 200 and listed.json() == expected
     assert replay.json() == {"replayed": 1} and published == [(b"\x00not json", b"")]
     assert sorted((letter["reason"], letter["replayed"]) for letter in after.json()) == [
         ("extra_forbidden", 0), ("invalid_json", 1)]
+
+
+async def test_limit_is_bounded(store: Client) -> None:
+    """`limit=-1` was a 500: a bound outside 1..1000 is 422 now."""
+    async with events_topic() as (broker, _):
+        app = FastAPI()
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            answers = {limit: (await client.get("/v1/dead-letters", params={"limit": limit})).status_code
+                       for limit in (-1, 0, 1, 1000, 1001, 10**12)}
+    assert answers == {-1: 422, 0: 422, 1: 200, 1000: 200, 1001: 422, 10**12: 422}

@@ -2,24 +2,25 @@
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from skillpulse.access import Access
 from skillpulse.api.events import create_collector_router
 from skillpulse.config import CollectorSettings
-from skillpulse.credentials import hash_api_key
 from skillpulse.health.stats import CollectorStats
-from tests.api.routes import served
+from tests.api.routes import platform_keyring, served
 from tests.factories import platform_event
 
 KEY = "sp_tools_test-key"
 
 
 @pytest.fixture
-async def harness(stats: CollectorStats) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
+async def harness(stats: CollectorStats, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, list[bytes]]]:
     settings = CollectorSettings(max_body_bytes=64 * 1024, max_events=50)
-    keys = {hash_api_key(KEY): "skilltech.tools"}
+    keys = platform_keyring(tmp_path / "access-keys.json", {KEY: "skilltech.tools"})
     async with served(lambda intake: create_collector_router(settings, keys, intake), settings, stats) as harness:
         yield harness
 
@@ -65,6 +66,18 @@ async def test_bad_key_is_401_and_publishes_nothing(harness, headers: dict) -> N
     assert response.status_code == 401 and published == []
 
 
+@pytest.mark.parametrize("access", [Access.VIEWER, Access.OPERATOR])
+async def test_a_reading_token_cannot_send_events(access: Access, stats: CollectorStats, tmp_path: Path) -> None:
+    settings = CollectorSettings()
+    ring = platform_keyring(tmp_path / "access-keys.json", {KEY: "skilltech.tools"})
+    token = ring.create(access).token
+    async with served(lambda intake: create_collector_router(settings, ring, intake), settings, stats) as (client,
+                                                                                                         published):
+        response = await client.post("/v1/events", json=platform_event(), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403 and response.json()["error"] == "forbidden" and published == []
+    assert stats.drain() == [("rejected_requests", "", "not_a_platform_key", 1)]
+
+
 async def test_oversized_body_and_batch_are_413(harness) -> None:
     client, published = harness
     big = await client.post("/v1/events", content=b"[" + b" " * 70_000 + b"]", headers=AUTH)
@@ -85,9 +98,9 @@ async def test_ready_when_the_broker_answers(harness) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ready"}
 
 
-async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: CollectorStats) -> None:
+async def test_overload_is_503_with_retry_after_and_publishes_nothing(stats: CollectorStats, tmp_path: Path) -> None:
     settings = CollectorSettings(max_in_flight_events=2)
-    keys = {hash_api_key(KEY): "skilltech.tools"}
+    keys = platform_keyring(tmp_path / "access-keys.json", {KEY: "skilltech.tools"})
     async with served(lambda intake: create_collector_router(settings, keys, intake), settings, stats) as (client, _):
         response = await client.post("/v1/events", json=[platform_event() for _ in range(3)], headers=AUTH)
         small = await client.post("/v1/events", json=[platform_event() for _ in range(2)], headers=AUTH)

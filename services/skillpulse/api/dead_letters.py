@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, ConfigDict
 
 from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
 
@@ -14,15 +15,27 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 
+MAX_LIMIT = 1000
+
+
+class ReplayRequest(BaseModel):
+    """The replay's JSON body (a body, not a query: only a JSON request may change state)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = ""  # only this reason code; "" replays every reason
+
+
 def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str) -> APIRouter:
     router = APIRouter(prefix="/v1/dead-letters")
 
     @router.get("")
-    async def dead_letters(reason: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    async def dead_letters(reason: str = "",
+                           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100) -> list[dict[str, Any]]:
         return await asyncio.to_thread(list_dead_letters, store, reason=reason, limit=limit)
 
     @router.post("/replay")
-    async def replay(reason: str = "") -> dict[str, int]:
-        return {"replayed": await replay_dead_letters(store, broker, events_topic, reason=reason)}
+    async def replay(body: ReplayRequest) -> dict[str, int]:
+        outcome = await replay_dead_letters(store, broker, events_topic, reason=body.reason)
+        return dict(outcome._asdict())
 
     return router

@@ -10,19 +10,20 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
+from skillpulse.access import Access, Keyring
+from skillpulse.api.access import bearer_token
 from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused, unreadable
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
 from skillpulse.config import CollectorSettings
-from skillpulse.credentials import hash_api_key
 from skillpulse.telemetry import DISABLED
 
 logger = logging.getLogger("skillpulse.collector")
 
 
 def create_collector_router(
-    settings: CollectorSettings, key_hashes: dict[str, str], intake: Intake, tracer: trace.Tracer = DISABLED.tracer,
+    settings: CollectorSettings, keyring: Keyring, intake: Intake, tracer: trace.Tracer = DISABLED.tracer,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -38,12 +39,16 @@ def create_collector_router(
             return response
 
     async def handle(request: Request, authorization: str | None, span: trace.Span) -> JSONResponse:
-        scheme, _, key = (authorization or "").partition(" ")
-        platform = key_hashes.get(hash_api_key(key.strip())) if scheme.lower() == "bearer" else None
-        if platform is None:
+        token = bearer_token(authorization)
+        principal = keyring.authenticate(token) if token else None
+        if principal is None:
             intake.count_refused_request("", "invalid_api_key")
             return problem(401, "invalid_api_key", "Authorization: Bearer <platform API key> required",
                             **{"WWW-Authenticate": "Bearer"})
+        platform = principal.platform
+        if principal.access is not Access.PLATFORM or platform is None:  # a viewer's or operator's token
+            intake.count_refused_request("", "not_a_platform_key")
+            return problem(403, "forbidden", "sending events needs a platform API key")
         span.set_attribute("skillpulse.platform", platform)
         try:
             body = await read_capped(request, settings.max_body_bytes)

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from skillpulse.store.rollups import refresh_pending
 
@@ -14,11 +15,17 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 
+class RefreshRequest(BaseModel):
+    """The refresh's JSON body, `{}` (only a JSON request may change state)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def create_rollup_router(store: Client) -> APIRouter:
     router = APIRouter()
 
     @router.post("/v1/rollups/refresh")
-    async def refresh() -> dict[str, int]:
+    async def refresh(body: RefreshRequest) -> dict[str, int]:
         """Recompute every queued user's and day's rollups; answers how many users."""
         return {"users": await asyncio.to_thread(refresh_pending, store, wait_for_visibility=False)}
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
+from skillpulse.access import Access
 from skillpulse.aggregator import create_aggregator
 from skillpulse.api.board import create_board_router
 from skillpulse.api.dead_letters import create_dead_letter_router
@@ -21,7 +22,7 @@ from skillpulse.api.freshness import create_freshness_router
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
 from skillpulse.api.rollups import create_rollup_router
-from skillpulse.app.roles import Role, background
+from skillpulse.app.roles import Guarded, Role, background
 from skillpulse.config import Settings
 from skillpulse.health.samplers import sample_consumer_lag_forever
 from skillpulse.health.stats import AggregatorStats
@@ -85,13 +86,15 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         consumer = create_aggregator(settings, writer, bootstrap, telemetry, stats)
         await consumer.start()
         exit_stack.push_async_callback(consumer.stop)  # stops consuming, finishes the batch in hand
+        viewer, operator = Access.VIEWER, Access.OPERATOR
         routers = (
-            create_kpi_router(reader), create_health_router(reader), create_freshness_router(reader),
-            create_board_router(), create_dead_letter_router(reader, consumer, settings.kafka.topic),
+            Guarded(create_kpi_router(reader), viewer), Guarded(create_health_router(reader), viewer),
+            Guarded(create_freshness_router(reader), viewer), Guarded(create_board_router(), viewer),
+            Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic), operator),
             # On the writer's client: with chdb, clickhouse-connect runs one statement at a time
             # per client, so refresh statements interleave with inserts instead of running beside
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
-            create_rollup_router(writer),
+            Guarded(create_rollup_router(writer), operator),
         )
         await exit_stack.enter_async_context(background(
             refresh_forever(writer, settings.aggregator.refresh_interval_s),

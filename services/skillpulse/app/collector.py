@@ -13,11 +13,11 @@ from faststream.kafka import KafkaBroker
 from skillpulse.api.events import create_collector_router
 from skillpulse.api.keycloak import create_keycloak_router
 from skillpulse.api.xapi import create_xapi_router
-from skillpulse.app.roles import Role, background
+from skillpulse.app.roles import Guarded, Role, background
 from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import Settings
-from skillpulse.credentials import api_key_hashes, pseudonym_secret
+from skillpulse.credentials import open_keyring, pseudonym_secret
 from skillpulse.health.samplers import publish_collector_stats_forever
 from skillpulse.health.stats import CollectorStats
 from skillpulse.pseudonym import Pseudonymiser
@@ -37,11 +37,13 @@ async def collector_role(settings: Settings, bootstrap: str,
             counts = CollectorStats(telemetry.meter)
             intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
                             RecordPublisher(producer, settings.kafka.topic), counts)
-            router = create_collector_router(settings.collector, api_key_hashes(settings), intake, telemetry.tracer)
+            router = create_collector_router(settings.collector, open_keyring(settings), intake, telemetry.tracer)
             keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
             xapi = create_xapi_router(settings.xapi, xapi_credential_hashes(settings), intake)
             async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
-                yield Role("collector", (router, keycloak, xapi))
+                # Each of these checks its own credentials (platform key, realm signature, LRS
+                # credentials) or is the open /readyz probe.
+                yield Role("collector", tuple(Guarded(r, None) for r in (router, keycloak, xapi)))
         finally:
             await producer.stop()
     finally:

@@ -7,22 +7,31 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastapi import APIRouter
 
+from skillpulse.access import Access
 from skillpulse.stack_state import ROLES
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["ROLES", "Role", "RoleFactory", "background"]
+__all__ = ["ROLES", "Guarded", "Role", "RoleFactory", "background"]
+
+
+class Guarded(NamedTuple):
+    """A router and the access its routes need; None: its routes check credentials of
+    their own (platform keys, a realm's signature, LRS credentials) or are open probes."""
+
+    router: APIRouter
+    access: Access | None
 
 
 @dataclass(frozen=True)
 class Role:
     name: str
-    routers: tuple[APIRouter, ...]
+    routers: tuple[Guarded, ...]
     store: Client | None = None  # the aggregator's reader handle (demo and tests read through it)
 
 

@@ -63,14 +63,6 @@ def migrate(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.pass_context
-def keys(ctx: click.Context) -> None:
-    """Print the embedded stack's API key of each platform (generated on first use)."""
-    for platform, key in ensure_api_keys(_settings(ctx)).items():
-        click.echo(f"{platform}\t{key}")
-
-
-@main.command()
 @click.option("--port", type=int, default=None, help="HTTP port [env SKILLPULSE_COLLECTOR_PORT, default 8080].")
 @click.option("--role", type=click.Choice(["all", "collector", "aggregator"]), default="all", show_default=True,
               help="Run everything (embedded), or one service (one container each in production).")
@@ -92,7 +84,7 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
                 click.echo(f"collector  POST {running.url}/v1/events   (keys: skillpulse keys)")
             if "aggregator" in roles:
                 click.echo(f"KPI API    GET  {running.url}/v1/kpi/active-users?from=YYYY-MM-DD&to=YYYY-MM-DD")
-                click.echo(f"KPI board  GET  {running.url}/board")
+                click.echo(f"KPI board  GET  {running.url}/board   (token: skillpulse keys create --access viewer)")
             click.echo(f"health     GET  {running.url}/healthz  {running.url}/readyz")
             click.echo(f"Kafka      {running.bootstrap}")
             click.echo("Ctrl-C to stop (drains the topic first).")
@@ -257,17 +249,13 @@ def dlq_list(ctx: click.Context, reason: str, limit: int, as_json: bool) -> None
 @click.pass_context
 def dlq_replay(ctx: click.Context, reason: str) -> None:
     """Send dead letters not yet replayed back to the events topic (after a fix)."""
-    import httpx
-
     from skillpulse.stack_client import pipeline
 
     async def run() -> int:
         async with pipeline(_settings(ctx)) as running:
-            async with httpx.AsyncClient(base_url=running.url, timeout=120) as client:
-                response = await client.post("/v1/dead-letters/replay", params={"reason": reason})
-            response.raise_for_status()
+            replayed = await running.replay_dead_letters(reason)
             await running.wait_until_stored()
-            return int(response.json()["replayed"])
+            return replayed
 
     click.echo(f"replayed {asyncio.run(run())} dead letters")
 
