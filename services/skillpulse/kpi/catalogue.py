@@ -161,7 +161,7 @@ def _articles(store: Client, params: KpiParams) -> Row:
     return _period(params) | {
         "articles": sum(month["articles"] for month in months), "months": months,
         "months_at_target": sum(month["at_target"] for month in months),
-        "stored_articles": int(stored), "oldest_article": oldest.isoformat() if stored else None}
+        "stored_articles": int(stored), "oldest_article_day": oldest.isoformat() if stored else None}
 
 
 _ROLLING = ("platforms", "organisation", "window_days", "min_logins")

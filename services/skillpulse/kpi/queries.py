@@ -108,7 +108,7 @@ LEFT JOIN (
     GROUP BY month
 ) AS counted ON counted.month = calendar.month
 ORDER BY month"""
-# Every article stored for the site, and the oldest one's date: a feed lists only its latest
-# items, so months before the oldest stored article may be incomplete.
+# Every article stored for the site, and the oldest one's Luxembourg day: a feed lists only
+# its latest items, so months before the oldest stored article may be incomplete.
 ARTICLES_STORED = f"""
-SELECT count(), min(published_at) FROM ({BLOG_ARTICLES})"""
+SELECT count(), toDate(min(published_at), '{TIMEZONE}') FROM ({BLOG_ARTICLES})"""

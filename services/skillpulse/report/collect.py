@@ -15,7 +15,8 @@ from skillpulse.kpi.params import TIMEZONE, KpiParams
 from skillpulse.kpi.summary import AGREEMENT_START
 from skillpulse.report.errors import ReportError
 from skillpulse.report.freshness import Freshness
-from skillpulse.report.manual_inputs import ManualFigure, ManualInputs, manual_figures
+from skillpulse.report.manual_inputs import ManualFigure, ManualInputs, MeasuredFigure, manual_figures
+from skillpulse.report.reproduce import kpi_command
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class AnnualReport:
     funnel: list[dict[str, Any]]
     freshness: Freshness | None
     manual: list[ManualFigure]
+    articles: dict[str, Any]  # the `articles` metric (MV2) over the period
 
 
 def luxembourg_today(now: datetime) -> date:
@@ -109,11 +111,27 @@ def _months(logins: list[dict[str, Any]], mau: list[dict[str, Any]]) -> list[Mon
             for month, (last_day, count) in sorted(totals.items())]
 
 
+def _articles(sources: ReportSources, params: KpiParams) -> dict[str, Any]:
+    found = sources.metric("articles", params)
+    if not isinstance(found, dict):
+        raise TypeError("articles answers one object")
+    return found
+
+
+def _measured_mv2(articles: dict[str, Any]) -> dict[str, MeasuredFigure]:
+    """MV2 from the feed, once a poll stored any article (else nothing was measured: no 0)."""
+    if not articles["stored_articles"]:
+        return {}
+    command = kpi_command("articles", articles["from"], articles["to"], ())
+    return {"MV2": MeasuredFigure(articles["articles"], "the blog's feed (skillpulse sources blog)", command)}
+
+
 def collect_annual_report(sources: ReportSources, *, year: int, platforms: tuple[str, ...],
                           manual: ManualInputs | None, now: datetime | None = None) -> AnnualReport:
     now = now or datetime.now(UTC)
     period = report_period(sources, year, platforms, luxembourg_today(now))
     params = KpiParams(start=period.start, end=period.end, platforms=platforms)
+    articles = _articles(sources, params)
     return AnnualReport(
         year=year, platforms=platforms, period=period, generated_at=now.astimezone(UTC),
         summary=sources.summary(period.end, platforms),
@@ -122,5 +140,6 @@ def collect_annual_report(sources: ReportSources, *, year: int, platforms: tuple
         months=_months(_rows(sources, "logins", params), _rows(sources, "mau", params)),
         funnel=_rows(sources, "training-funnel", params),
         freshness=sources.freshness(platforms),
-        manual=manual_figures(manual),
+        manual=manual_figures(manual, _measured_mv2(articles)),
+        articles=articles,
     )

@@ -43,15 +43,38 @@ class ManualInputs(BaseModel):
 
 
 @dataclass(frozen=True)
+class MeasuredFigure:
+    """A figure of a "manual" indicator that a source measures after all (MV2: the blog's feed)."""
+
+    value: float
+    source: str
+    command: str  # what recomputes it
+
+
+@dataclass(frozen=True)
 class ManualFigure:
-    """One manual indicator as the report shows it; `entry` is None when not provided."""
+    """One manual indicator as the report shows it; `entry` is None when not provided. A
+    measured figure is shown when there is no entry; an entry overrides it."""
 
     indicator: ManualIndicator
     entry: ManualEntry | None
+    measured: MeasuredFigure | None = None
+
+    @property
+    def status(self) -> str:
+        if self.entry is not None:
+            return "override" if self.measured is not None else "manual"
+        return "measured" if self.measured is not None else "not-provided"
+
+    @property
+    def value(self) -> float | None:
+        if self.entry is not None:
+            return self.entry.value
+        return None if self.measured is None else self.measured.value
 
     @property
     def progress_pct(self) -> float | None:
-        return None if self.entry is None else round(100 * self.entry.value / self.indicator.target, 1)
+        return None if self.value is None else round(100 * self.value / self.indicator.target, 1)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -75,7 +98,10 @@ def load_manual_inputs(path: Path, year: int) -> ManualInputs:
     return inputs
 
 
-def manual_figures(inputs: ManualInputs | None) -> list[ManualFigure]:
-    """Every manual indicator, in agreement order, with its entry when the file has one."""
-    given = inputs.indicators if inputs else {}
-    return [ManualFigure(indicator, given.get(indicator.key)) for indicator in MANUAL_INDICATORS]
+def manual_figures(inputs: ManualInputs | None,
+                   measured: dict[str, MeasuredFigure] | None = None) -> list[ManualFigure]:
+    """Every manual indicator, in agreement order, with its entry when the file has one and
+    its measured figure when a source gives one."""
+    given, found = inputs.indicators if inputs else {}, measured or {}
+    return [ManualFigure(indicator, given.get(indicator.key), found.get(indicator.key))
+            for indicator in MANUAL_INDICATORS]

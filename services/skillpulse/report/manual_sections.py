@@ -17,6 +17,8 @@ from skillpulse.report.html_parts import (
 from skillpulse.report.manual_inputs import ManualFigure
 
 MANUAL_BADGE = "MANUAL"
+FEED_BADGE = "FEED"
+OVERRIDE_BADGE = "MANUAL OVERRIDE"
 _HEADERS = ("Id", "Indicator", "Value", "Unit", "Target", "Target period", "Progress", "Source", "Notes")
 
 
@@ -27,14 +29,24 @@ def _manual_row(figure: ManualFigure) -> str:
     head = [Cell(indicator.id), described]
     tail = [Cell(indicator.unit, "unit"), figure_cell(indicator.target, "target"),
             Cell(indicator.target_period, "target-period")]
-    if entry is None:
+    if entry is None and figure.measured is None:
         cells = [*head, Cell(NOT_PROVIDED, "value", css_class="missing"), *tail, Cell("—", "progress"),
                  Cell(NOT_PROVIDED, "source", css_class="missing"), Cell("", "notes")]
         return row(cells, data_manual=indicator.key, data_status="not-provided")
-    value = Cell(number(entry.value), "value", entry.value, css_class="num", badge=MANUAL_BADGE)
+    measured = figure.measured
+    if entry is None and measured is not None:
+        value = Cell(number(measured.value), "value", measured.value, css_class="num", badge=FEED_BADGE)
+        cells = [*head, value, *tail, progress_cell(figure.progress_pct), Cell(measured.source, "source"),
+                 Cell(f"Reproduce: {measured.command}", "notes")]
+        return row(cells, data_manual=indicator.key, data_status="measured")
+    assert entry is not None
+    badge = MANUAL_BADGE if measured is None else OVERRIDE_BADGE
+    notes = entry.notes if measured is None else " — ".join(filter(None, (
+        entry.notes, f"overrides the {number(measured.value)} measured ({measured.source}; {measured.command})")))
+    value = Cell(number(entry.value), "value", entry.value, css_class="num", badge=badge)
     cells = [*head, value, *tail, progress_cell(figure.progress_pct),
-             Cell(entry.source, "source"), Cell(entry.notes, "notes")]
-    return row(cells, data_manual=indicator.key, data_status="manual")
+             Cell(entry.source, "source"), Cell(notes, "notes")]
+    return row(cells, data_manual=indicator.key, data_status=figure.status)
 
 
 def manual_section(figures: list[ManualFigure]) -> str:
@@ -43,6 +55,8 @@ def manual_section(figures: list[ManualFigure]) -> str:
         f"These Annex 2 indicators are not usage telemetry: their values are {MANUAL_BADGE} inputs from the "
         "manual-inputs file given to `skillpulse report --manual-inputs`, shown as given with their source, "
         f"never computed or estimated here. {provided} of {len(figures)} provided; a missing one reads "
-        f"“{NOT_PROVIDED}”.")
+        f"“{NOT_PROVIDED}”. MV2 is counted from the blog's feed when it has been polled ({FEED_BADGE}, "
+        f"`skillpulse sources blog`); a manual MV2 then overrides it, marked {OVERRIDE_BADGE} with the "
+        "measured figure beside it.")
     return section("Other Annex 2 indicators (manual inputs)", "manual", intro,
                    table(_HEADERS, [_manual_row(figure) for figure in figures], data_table="manual"))

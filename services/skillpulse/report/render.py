@@ -10,6 +10,7 @@ from skillpulse.kpi.catalogue import METRICS
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE
 from skillpulse.kpi.summary import AGREEMENT_START
 from skillpulse.report import charts
+from skillpulse.report.articles_section import articles_section
 from skillpulse.report.collect import AnnualReport
 from skillpulse.report.html_parts import (
     Cell,
@@ -179,7 +180,7 @@ def _charts(report: AnnualReport) -> str:
 
 
 _USED = ("active-users", "active-users-yearly", "trained-users", "new-tools", "new-features", "dau", "mau",
-         "stickiness", "logins", "training-funnel")
+         "stickiness", "logins", "training-funnel", "articles")
 
 
 def _definitions() -> str:
@@ -212,6 +213,8 @@ def _reproducibility() -> str:
 
 
 def render_html(report: AnnualReport) -> str:
+    [mv2] = [figure for figure in report.manual if figure.indicator.key == "MV2"]
     body = "\n".join((_header(report), _contract(report), _usage(report), _charts(report),
-                      manual_section(report.manual), _definitions(), _reproducibility()))
+                      manual_section(report.manual), articles_section(report.articles, mv2), _definitions(),
+                      _reproducibility()))
     return page(escape(f"Skilltech Pulse — annual KPI report {report.year}"), body)
