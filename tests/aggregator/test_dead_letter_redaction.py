@@ -26,6 +26,11 @@ REDACTOR = Redactor(payload_key(SECRET))
 class ConsumedRecord:
     """What aiokafka hands the aggregator: the value, and a key and headers it must ignore."""
 
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
     def __init__(self, nasty: NastyRecord, offset: int) -> None:
         self.value, self.key, self.headers = nasty.value, nasty.key, nasty.headers
         self.topic, self.partition, self.offset = "events", 0, offset

@@ -84,6 +84,7 @@ async def test_nasty_records_become_dead_letters_without_identifiers(
         # Replay: the letters whose safe fields are a whole event go back and are stored.
         replayable = [letter for letter in letters if letter["replayable"]]
         assert replayable  # the corpus has records that only carry an unknown key on top
+        assert stack.store is not None
         broker = KafkaBroker(stack.bootstrap)
         async with broker:
             await broker.start()

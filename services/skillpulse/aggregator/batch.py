@@ -6,7 +6,7 @@ Pure functions, no I/O: the service feeds them records and writes what they retu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -74,7 +74,7 @@ def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, o
     return row
 
 
-def build_batch(records: list[KafkaRecord] | tuple[KafkaRecord, ...], redactor: Redactor = EPHEMERAL, *,
+def build_batch(records: Sequence[KafkaRecord], redactor: Redactor = EPHEMERAL, *,
                 platforms: Collection[str] | None = None) -> Batch:
     """Events, voids and dead letters of a batch of records. `platforms`: the known ones,
     a record of any other is a dead letter (None: any platform, for tests and tools)."""
