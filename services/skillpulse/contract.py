@@ -13,11 +13,14 @@ Both are strict and forbid unknown fields, so a typo is an error, not a silent d
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION: Literal["v1"] = "v1"
 PLATFORMS = ("skilltech.tools", "skilltech.tube", "skilltech.cafe")
@@ -28,6 +31,89 @@ ToolCategory = Literal["content_creation", "collaboration", "assessment", "commu
 ToolAction = Literal["open", "create", "edit", "publish", "share", "other"]
 TrainingStatus = Literal["enrolled", "started", "completed", "passed", "failed"]
 
+# What the store holds without clamping or wrapping (chDB 26.9, measured): DateTime64(3)
+# spans 1900..2299, but `toDate(occurred_at)` (Date: 1970-01-01..2149-06-06) and the TTLs'
+# `toDateTime(occurred_at) + INTERVAL 9 YEAR` (DateTime: UInt32 seconds, to 2106-02-07)
+# wrap around outside 1970..2106 minus the 9-year retention, so the range is their overlap.
+STORE_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+STORE_LATEST = datetime(2097, 1, 1, tzinfo=UTC)  # exclusive
+MAX_DURATION_S = 7 * 24 * 3600  # one tool use lasting longer is a client's clock or counter bug
+
+MAX_ID_LENGTH = 256
+# Necessary conditions only, for the JSON Schema (what JSON Schema regexes can say): the
+# validators below refuse every character category listed in `_REFUSED`.
+IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"
+CONTROL_FREE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+CATALOGUE_ID_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+# Unicode categories no id may hold, with the reason given. Cc: NUL, BEL, ESC...; Zl/Zp:
+# line breaks; Cf: zero-width and bidi controls (RLO) that make two ids look alike or
+# reorder what an operator reads; Cs: lone surrogates (not encodable, so not hashable);
+# Co/Cn: private-use and unassigned code points, whose meaning no one agrees on.
+_REFUSED = {"Cc": "control_character", "Zl": "control_character", "Zp": "control_character",
+            "Cf": "invisible_character", "Cs": "invalid_character", "Co": "invalid_character",
+            "Cn": "invalid_character"}
+_NAMES = {"Cc": "a control", "Zl": "a line separator", "Zp": "a paragraph separator",
+          "Cf": "an invisible (format)", "Cs": "a lone surrogate", "Co": "a private-use", "Cn": "an unassigned"}
+
+
+def _refuse_characters(value: str, refused: Collection[str] = _REFUSED.keys()) -> None:
+    # str.isprintable() is False exactly for categories C* and Z* but the ASCII space: a
+    # C-speed pass for the common case, then the offending character is named (its code
+    # point and place only, never the text around it).
+    if value.isprintable():
+        return
+    for place, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category in refused:
+            raise PydanticCustomError(
+                _REFUSED[category], "holds {what} character ({code}) at position {place}",
+                {"what": _NAMES[category], "code": f"U+{ord(char):04X}", "place": place})
+
+
+def _normalised(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # the str validator names the wrong type
+    if len(value) > 4 * MAX_ID_LENGTH:  # before normalising, which may expand it (bounded cost)
+        raise PydanticCustomError("string_too_long", "String should have at most {max_length} characters",
+                                  {"max_length": MAX_ID_LENGTH})
+    value = unicodedata.normalize("NFKC", value).strip()
+    _refuse_characters(value)
+    return value
+
+
+def identifier(value: Any) -> Any:
+    """A free-text id: NFKC (compatibility forms such as fullwidth letters and NBSP fold to
+    their plain form), trimmed, and refused if it holds a character of `_REFUSED`."""
+    return _normalised(value)
+
+
+def catalogue_id(value: Any) -> Any:
+    """An id of the tool catalogue (`tool_id`, `feature`): an identifier that is printable
+    ASCII. Such ids are counted distinct, so a look-alike is a new tool: Cyrillic `а` in
+    `cаnva` is as refused as a zero-width space. ASCII rather than a mixed-script rule: a
+    whole-script look-alike (`саnvа` in Cyrillic only) passes any mixed-script test, and
+    ASCII needs no confusables table. Catalogue ids are slugs and URIs (the xAPI source maps
+    an IRI to its URI), so nothing legitimate is lost."""
+    value = _normalised(value)
+    if isinstance(value, str) and not value.isascii():
+        place = next(place for place, char in enumerate(value) if not char.isascii())
+        raise PydanticCustomError(
+            "not_ascii", "a catalogue id is printable ASCII (no look-alike letters); {code} at position {place}",
+            {"code": f"U+{ord(value[place]):04X}", "place": place})
+    return value
+
+
+_OPAQUE_REFUSED = frozenset({"Cc", "Cs"})
+
+
+def opaque_id(value: Any) -> Any:
+    """The platform's user id: kept as sent (it is only hashed, and a normalised id would
+    give a known user a new pseudonym), but with no control character or lone surrogate."""
+    if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:  # longer: string_too_long
+        _refuse_characters(value, _OPAQUE_REFUSED)
+    return value
+
+
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -36,9 +122,27 @@ def _rfc3339(value: Any) -> Any:
     # and lax mode would accept epoch numbers: insist on RFC 3339 text with an offset.
     if isinstance(value, datetime):
         return value
+    message = "must be an RFC 3339 timestamp with an offset, e.g. 2026-03-29T01:30:00+01:00"
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-03-29T01:30:00+01:00")
-    return datetime.fromisoformat(value.upper())
+        raise ValueError(message)
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:  # its message quotes the input
+        raise ValueError(message) from None
+
+
+STORE_RANGE_MESSAGE = f"must be from {STORE_EARLIEST:%Y-%m-%dT%H:%M:%SZ} and before {STORE_LATEST:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def in_store_range(when: datetime) -> bool:
+    """Whether the store holds `when` (aware) as it is, neither clamped nor wrapped around."""
+    return STORE_EARLIEST <= when < STORE_LATEST
+
+
+def _in_store_range(value: datetime) -> datetime:
+    if not in_store_range(value):
+        raise PydanticCustomError("date_out_of_range", STORE_RANGE_MESSAGE + " (what the store holds)")
+    return value
 
 
 def _uuid(value: Any) -> Any:
@@ -53,8 +157,22 @@ def _uuid(value: Any) -> Any:
 
 
 EventId = Annotated[uuid.UUID, BeforeValidator(_uuid)]
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
-ShortText = Annotated[str, Field(min_length=1, max_length=256)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_store_range)]
+# Free-text ids: NFKC-normalised and trimmed; invisible and control characters refused.
+Identifier = Annotated[str, Field(
+    min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": IDENTIFIER_PATTERN},
+    description="NFKC-normalised and trimmed; no control, format (zero-width, bidi), surrogate, private-use or "
+                "unassigned character."), BeforeValidator(identifier)]
+# Catalogue ids are counted distinct (MC4, the tool catalogue): printable ASCII only, so no
+# look-alike (see skillpulse.identifiers).
+CatalogueId = Annotated[str, Field(
+    min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": CATALOGUE_ID_PATTERN},
+    description="Printable ASCII after NFKC normalisation and trimming."), BeforeValidator(catalogue_id)]
+# The platform's user id is only pseudonymised: kept as sent (normalising would give a
+# known user a new pseudonym), but bounded and free of control characters.
+UserId = Annotated[str, Field(
+    min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": CONTROL_FREE_PATTERN}),
+    BeforeValidator(opaque_id)]
 
 
 class _Strict(BaseModel):
@@ -63,9 +181,10 @@ class _Strict(BaseModel):
 
 class _Common(_Strict):
     event_id: EventId = Field(description="Chosen by the sender; a resend reuses it.")
-    occurred_at: Timestamp = Field(description="When it happened, RFC 3339 with an offset.")
-    organisation_id: ShortText | None = None
-    session_id: ShortText | None = None
+    occurred_at: Timestamp = Field(description="When it happened, RFC 3339 with an offset; from 1970-01-01T00:00:00Z "
+                                               "and before 2097-01-01T00:00:00Z (what the store holds).")
+    organisation_id: Identifier | None = None
+    session_id: Identifier | None = None
 
 
 class _LoginFields(_Common):
@@ -75,22 +194,22 @@ class _LoginFields(_Common):
 
 class _ToolUseFields(_Common):
     type: Literal["tool_use"]
-    tool_id: ShortText
+    tool_id: CatalogueId
     tool_category: ToolCategory
     action: ToolAction
-    feature: ShortText | None = None
-    duration_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    feature: CatalogueId | None = None
+    duration_s: Annotated[float, Field(ge=0, le=MAX_DURATION_S, allow_inf_nan=False)] | None = None
 
 
 class _TrainingFields(_Common):
     type: Literal["training"]
-    training_id: ShortText
+    training_id: Identifier
     status: TrainingStatus
-    tool_id: ShortText | None = None
+    tool_id: CatalogueId | None = None
 
 
 class _FromPlatform(_Strict):
-    user_id: ShortText = Field(description="The platform's own user id; never stored.")
+    user_id: UserId = Field(description="The platform's own user id; never stored.")
 
 
 class LoginEvent(_LoginFields, _FromPlatform):
@@ -110,7 +229,7 @@ PlatformEvent = Annotated[LoginEvent | ToolUseEvent | TrainingEvent, Field(discr
 
 class _Pseudonymous(_Strict):
     schema_version: Literal["v1"] = SCHEMA_VERSION
-    platform: ShortText = Field(description="Owner of the API key the event came with.")
+    platform: Identifier = Field(description="Owner of the API key the event came with.")
     user_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="HMAC-SHA256(secret, platform NUL user_id), hex."
     )

@@ -4,22 +4,40 @@ event never costs the others, and each rejection names its reason and field path
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
 from skillpulse.contract import LoginEvent, ToolUseEvent, TrainingEvent, platform_event_adapter
 from skillpulse.errors import SkillpulseError
 
+MAX_FIELDS = 64  # an event has a dozen fields: more is refused before the model sees it
+MAX_ERRORS = 10  # reported per event: enough to fix a sender, bounded whatever it sent
+_MAX_KEY = 64  # characters of an unknown key quoted in a path
+
 
 class BatchTooLarge(SkillpulseError, ValueError):
     """More events in one request than the collector takes (413)."""
 
+    reason: ClassVar[str] = "too_many_events"
+    status: ClassVar[int] = 413
+
 
 class InvalidBody(SkillpulseError, ValueError):
     """The body is not JSON (400)."""
+
+    reason: ClassVar[str] = "invalid_json"
+    status: ClassVar[int] = 400
+
+
+class NoEvents(InvalidBody):
+    """The body is JSON but holds no event: `[]` (422)."""
+
+    reason: ClassVar[str] = "no_events"
+    status: ClassVar[int] = 422
 
 
 @dataclass(frozen=True)
@@ -45,36 +63,129 @@ class Rejection:
 
 
 _TAGS = {"login", "tool_use", "training"}
+# Messages of pydantic that quote the input, replaced by ones that do not.
+_QUIET_MESSAGES = {"union_tag_invalid": "type must be one of 'login', 'tool_use', 'training'"}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    # A key is the sender's text: cut, and made encodable (a lone surrogate would break the answer).
+    parts = (part if isinstance(part, int) or len(part) <= _MAX_KEY else part[:_MAX_KEY] + "…" for part in loc)
+    return ".".join(map(str, parts)).encode("utf-8", "replace").decode()
 
 
 def _field_errors(exc: ValidationError) -> tuple[FieldError, ...]:
     # include_input=False: the input may hold a raw user_id.
     found = []
-    for error in exc.errors(include_input=False, include_url=False):
+    for error in exc.errors(include_input=False, include_url=False)[:MAX_ERRORS]:
         loc = error["loc"]
         if loc and loc[0] in _TAGS:  # the discriminated union puts the tag first
             loc = loc[1:]
-        found.append(FieldError(error["type"], ".".join(map(str, loc)), error["msg"]))
+        kind = error["type"]
+        found.append(FieldError(kind, _path(loc) or ("type" if kind.startswith("union_tag") else ""),
+                                _QUIET_MESSAGES.get(kind, error["msg"])))
     return tuple(found)
 
 
 def _event_id_of(item: Any) -> str | None:
+    # Only a UUID is repeated back: any other text could be anything (a user id, say).
     value = item.get("event_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+class _Ambiguous(dict[str, Any]):
+    """A JSON object that names a key twice (RFC 8259: what it means is unpredictable), or
+    an event holding one at any depth; `path` is where."""
+
+    path: str = ""
+
+
+class _ObjectReader:
+    """json's object_pairs_hook: dict() and a length compare keep the cost linear and in C;
+    an object naming a key twice comes back as an `_Ambiguous` copy, and is remembered."""
+
+    def __init__(self) -> None:
+        self.ambiguous = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) == len(pairs):
+            return found
+        self.ambiguous = True
+        marked, seen = _Ambiguous(found), set()
+        for key, _ in pairs:
+            if key in seen:
+                marked.path = _path((key,))
+                break
+            seen.add(key)
+        return marked
+
+
+def _duplicate_in(item: Any) -> str | None:
+    """The path of the first key named twice in `item`, at any depth (iterative: no recursion limit)."""
+    stack: list[tuple[str, Any]] = [("", item)]
+    while stack:
+        prefix, value = stack.pop()
+        if isinstance(value, _Ambiguous):
+            return f"{prefix}{value.path}"
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend((f"{prefix}{_path((key,))}.", child) for key, child in children
+                     if isinstance(child, dict | list))
+    return None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")  # Python's json reads NaN and Infinity
 
 
 def parse_body(body: bytes, *, max_events: int) -> list[Any]:
-    """One event or an array of events, as JSON values (not yet validated)."""
+    """One event or an array of events, as JSON values (not yet validated). An event that
+    names a key twice comes back marked, and `validate_items` rejects it (`duplicate_key`)."""
     try:
-        parsed = json.loads(body)
+        # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1): json.loads(bytes) would
+        # also take UTF-16 and UTF-32.
+        reader = _ObjectReader()
+        parsed = json.loads(body.decode("utf-8"), object_pairs_hook=reader, parse_constant=_not_json)
+    except UnicodeDecodeError:
+        raise InvalidBody("body is not UTF-8 JSON") from None
     except ValueError as exc:
         raise InvalidBody(f"body is not JSON: {exc}") from None
     except RecursionError:  # nesting deeper than the parser goes
         raise InvalidBody("body is not JSON: nested too deeply") from None
     items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise NoEvents("no event in the body: send one event object or an array of them")
     if len(items) > max_events:
         raise BatchTooLarge(f"{len(items)} events in one request; at most {max_events}")
-    return items
+    return [_marked(item) for item in items] if reader.ambiguous else items
+
+
+def _marked(item: Any) -> Any:
+    # An event holding a duplicate deeper down is marked too (only walked when the hook saw one).
+    if not isinstance(item, dict) or isinstance(item, _Ambiguous):
+        return item
+    path = _duplicate_in(item)
+    if path is None:
+        return item
+    marked = _Ambiguous(item)
+    marked.path = path
+    return marked
+
+
+def _refused_early(item: Any) -> FieldError | None:
+    """What rejects an event before the model runs: a duplicate key, too many fields."""
+    if isinstance(item, _Ambiguous):
+        return FieldError("duplicate_key", item.path, "a key is named twice in this event; JSON leaves its meaning "
+                                                      "undefined")
+    if not isinstance(item, dict):
+        return FieldError("not_an_object", "", "an event is a JSON object")
+    if len(item) > MAX_FIELDS:
+        return FieldError("too_many_fields", "", f"an event has at most {MAX_FIELDS} fields")
+    return None
 
 
 def validate_items(
@@ -84,6 +195,10 @@ def validate_items(
     mapped by a source) into valid events and rejections, each judged on its own."""
     valid, rejected = [], []
     for index, item in enumerate(items):
+        early = _refused_early(item)
+        if early is not None:
+            rejected.append(Rejection(index, _event_id_of(item), (early,)))
+            continue
         try:
             event = platform_event_adapter.validate_python(item)
         except ValidationError as exc:

@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -34,7 +35,7 @@ from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import FieldError
 from skillpulse.config import XapiSettings
-from skillpulse.contract import VoidRecord
+from skillpulse.contract import STORE_RANGE_MESSAGE, VoidRecord, in_store_range
 from skillpulse.errors import SkillpulseError
 from skillpulse.extras import needs_extra
 
@@ -117,6 +118,10 @@ def validate_statements(items: list[Any]) -> list[BaseXapiStatement]:
         if str(statement.verb.id) == VOIDED and not isinstance(statement.object, BaseXapiStatementRef):
             raise InvalidStatements("invalid_statement", "a voiding statement's object must be a StatementRef",
                                     index, (FieldError("voiding_object", "object", "objectType must be StatementRef"),))
+        when = statement.timestamp
+        if when is not None and not in_store_range(when if when.tzinfo else when.replace(tzinfo=UTC)):
+            raise InvalidStatements("invalid_statement", f"statement {index}'s timestamp is out of the store's range",
+                                    index, (FieldError("date_out_of_range", "timestamp", STORE_RANGE_MESSAGE),))
         if statement.id is not None:
             if statement.id in seen:  # Communication 2.1.2: a batch with one id twice is refused
                 raise InvalidStatements("duplicate_statement_id", f"statement {index} repeats an id", index)
@@ -159,8 +164,17 @@ def _activity_type(activity: BaseXapiActivity) -> str | None:
 _ASSIGNED_IDS = uuid.UUID("5f1d4d5e-3a52-4b7e-9d1f-0c6a2b9e7a11")  # namespace of the ids this LRS assigns
 
 
+_ASCII = "".join(map(chr, range(0x21, 0x7F)))
+
+
 def _id_of(iri: str) -> str:
     return iri if len(iri) <= _MAX_ID else "sha256:" + hashlib.sha256(iri.encode()).hexdigest()
+
+
+def _tool_id_of(iri: str) -> str:
+    # A catalogue id is printable ASCII (the contract): an IRI becomes its URI, non-ASCII
+    # characters percent-encoded as UTF-8 (RFC 3987 §3.1).
+    return _id_of(quote(iri, safe=_ASCII, errors="surrogatepass"))
 
 
 def _event(statement: BaseXapiStatement, event_id: uuid.UUID, status: str, user_id: str, settings: XapiSettings,
@@ -170,7 +184,7 @@ def _event(statement: BaseXapiStatement, event_id: uuid.UUID, status: str, user_
     common = {"event_id": str(event_id), "occurred_at": _occurred_at(statement, received_at), "user_id": user_id}
     category = settings.tool_activity_types.get(_activity_type(activity) or "")
     if status == "started" and category is not None:
-        return common | {"type": "tool_use", "tool_id": _id_of(str(activity.id)), "tool_category": category,
+        return common | {"type": "tool_use", "tool_id": _tool_id_of(str(activity.id)), "tool_category": category,
                          "action": "open"}
     return common | {"type": "training", "training_id": _id_of(str(activity.id)), "status": status}
 
