@@ -18,7 +18,7 @@ from skillpulse.config import Settings
 from skillpulse.dead_letters import ReplayOutcome, replay_dead_letters
 from skillpulse.kafka import end_offsets
 from skillpulse.kafka.topics import ensure_topics, wait_until_drained
-from tests.aggregator.nasty_records import CORPUS, markers_in
+from tests.aggregator.nasty_records import CORPUS, EMAIL, markers_in
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +56,17 @@ async def _write_corpus(settings: Settings) -> None:
     logs what it sends at DEBUG, and only the stack's logs are the subject here."""
     assert settings.kafka.bootstrap is not None
     await ensure_topics(settings.kafka.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
-                                                   settings.kafka.dlq_topic: 1})
+                                                   settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1})
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:
         for nasty in CORPUS:
             await producer.send_and_wait(settings.kafka.topic, nasty.value, key=nasty.key,
                                          headers=list(nasty.headers), partition=0)
+        # The stats topic too: the aggregator reads it, and a malformed record there is logged.
+        bad_stats = ({"at": EMAIL}, {"at": "2026-03-01T10:00:00+00:00", "service": "c", "samples": [[1, 2, 3, EMAIL]]})
+        for stats in bad_stats:
+            await producer.send_and_wait(settings.kafka.stats_topic, json.dumps(stats).encode())
     finally:
         await producer.stop()
 
@@ -70,9 +74,15 @@ async def _write_corpus(settings: Settings) -> None:
 async def test_nasty_records_become_dead_letters_without_identifiers(
         settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     await _write_corpus(settings)
-    caplog.set_level(logging.DEBUG)  # everything the stack logs, aiokafka's and FastStream's DEBUG too
+    # The most the CLI logs (`-v`: INFO), and the package's own loggers (FastStream's
+    # included) at DEBUG. Not aiokafka's DEBUG: it prints raw fetch responses, records and all.
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="skillpulse")
     async with Stack(settings) as stack:
         await _drained(stack, settings)
+        await wait_until_drained(stack.bootstrap, settings.kafka.stats_topic, f"{settings.aggregator.group_id}.stats",
+                                 timeout_s=60)
+        assert "malformed stats record" in caplog.text  # read, and said so
         letters = _rows(stack, "rejected_events")
         assert sorted(letter["kafka_offset"] for letter in letters) == list(range(len(CORPUS)))
         assert [letter for letter in letters if markers_in(json.dumps(letter, ensure_ascii=False))] == []

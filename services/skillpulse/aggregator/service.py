@@ -105,8 +105,9 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         for record in records if isinstance(records, tuple) else (records,):
             try:
                 rows += parse_stats_record(record.value or b"")
-            except ValueError as exc:
-                logger.warning("stats record %s[%d]@%d skipped: %s", record.topic, record.partition, record.offset, exc)
+            except ValueError:  # its message can quote the record: never logged
+                logger.warning("malformed stats record %s[%d]@%d skipped", record.topic, record.partition,
+                               record.offset)
         if rows:
             try:
                 await asyncio.to_thread(store_stats, store, rows)
