@@ -16,14 +16,31 @@ import click
 from skillpulse.config import Settings
 
 if TYPE_CHECKING:
-    from skillpulse.sources.blog_store import Recorded
+    from skillpulse.sources.blog_store import ArticleBatch, Recorded
+
+
+def deliver(settings: Settings, batch: ArticleBatch) -> Recorded:
+    """To the stack that `skillpulse up` runs on the data dir (its process holds the store;
+    one process per chdb path), with this machine's operator token; else into the store,
+    opened for this call only, so that a `skillpulse up` started between polls can claim it."""
+    import httpx
+
+    from skillpulse.sources.blog_store import post_articles, record_in_store
+    from skillpulse.stack_client import REQUEST_TIMEOUT_S, client_headers
+    from skillpulse.stack_state import find_running_stack
+
+    state = find_running_stack(settings.paths.data_dir)
+    if state is None:
+        return record_in_store(settings, batch)
+    with httpx.Client(base_url=state.url, timeout=REQUEST_TIMEOUT_S, headers=client_headers(settings)) as client:
+        return post_articles(client, batch)
 
 
 async def _poll_once(settings: Settings, url: str) -> dict[str, Any]:
     import httpx
 
     from skillpulse.sources.blog import read_blog
-    from skillpulse.sources.blog_store import ArticleBatch, deliver
+    from skillpulse.sources.blog_store import ArticleBatch
 
     polled_at = datetime.now(UTC)
     async with httpx.AsyncClient() as client:

@@ -1,6 +1,6 @@
 """Blog articles into the store (`blog_articles`, migration 0011): each article once, a new
-row only for an article not seen yet or re-dated by its source; and how articles reach the
-store from a poller (the running stack's route, or the store itself when no stack runs)."""
+row only for an article not seen yet or re-dated by its source; from the running stack's
+route (`post_articles` is its client) or, when no stack runs, straight into the store."""
 
 from __future__ import annotations
 
@@ -88,17 +88,3 @@ def post_articles(client: httpx.Client, batch: ArticleBatch) -> Recorded:
     response.raise_for_status()
     answer = response.json()
     return Recorded(int(answer["new"]), int(answer["redated"]), int(answer["unchanged"]))
-
-
-def deliver(settings: Settings, batch: ArticleBatch) -> Recorded:
-    """To the stack that `skillpulse up` runs on the data dir (its process holds the store),
-    else straight into the store."""
-    import httpx
-
-    from skillpulse.stack_state import find_running_stack
-
-    state = find_running_stack(settings.paths.data_dir)
-    if state is None:
-        return record_in_store(settings, batch)
-    with httpx.Client(base_url=state.url, timeout=60.0) as client:
-        return post_articles(client, batch)
