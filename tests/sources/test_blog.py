@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,3 +152,15 @@ async def test_what_is_not_a_feed_is_a_clear_error(blog: Blog) -> None:
         await _poll(f"{blog.url}/wp-json/x/v2/posts")
     with pytest.raises(BlogFeedError, match="could not be read"):
         await _poll("http://127.0.0.1:9/feed/")  # nothing listens on the discard port
+
+
+async def test_an_external_entity_in_a_feed_is_never_read(blog: Blog, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0")
+    item = rss_item(POSTS[0]).replace(POSTS[0].guid, "&xxe;")
+    document = wordpress_rss([item]).replace(b"<rss ", f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>\n<rss '
+                                             .encode(), 1)
+    blog.documents["/feed/"] = ("application/rss+xml", document)
+    read = await _poll(f"{blog.url}/feed/")
+    assert all("root:" not in article.guid for article in read.articles)
+    assert blog.requests == ["/feed/"]  # nothing else fetched either
