@@ -15,7 +15,7 @@ from skillpulse.collector.validation import MAX_ERRORS, InvalidBody, NoEvents, R
 from skillpulse.config import XapiSettings
 from skillpulse.contract import MAX_DURATION_S, event_record_adapter, platform_event_adapter
 from skillpulse.simulator.model import Population, backfill_events
-from skillpulse.sources.xapi import InvalidStatements, map_statements, validate_statements
+from skillpulse.sources.xapi import InvalidStatements, map_statements, parse_statements, validate_statements
 from tests.factories import platform_event, record_json
 from tests.sources.xapi_statements import statement
 
@@ -214,3 +214,17 @@ def test_xapi_maps_an_iri_to_an_ascii_tool_id_and_refuses_timestamps_out_of_rang
         with pytest.raises(InvalidStatements) as refused:
             validate_statements([statement(timestamp=timestamp), statement(id=str(uuid.uuid4()))])
         assert (refused.value.index, refused.value.errors[0].reason) == (0, "date_out_of_range")
+
+
+def test_xapi_bodies_are_read_alike_and_its_errors_quote_no_input() -> None:
+    body = json.dumps(statement())[:-1].encode() + b', "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"}}'
+    with pytest.raises(InvalidStatements) as ambiguous:
+        parse_statements(body, max_statements=10)
+    assert ambiguous.value.reason == "duplicate_key"
+    for bad in (b"[NaN]", json.dumps([statement()]).encode("utf-16")):
+        with pytest.raises(InvalidStatements) as unreadable:
+            parse_statements(bad, max_statements=10)
+        assert unreadable.value.reason == "invalid_json"
+    with pytest.raises(InvalidStatements) as invalid:
+        validate_statements([statement(activity=f"http://{MARK} x")])  # not an IRI: ralph's message quotes it
+    assert invalid.value.errors and MARK not in json.dumps(invalid.value.as_json())

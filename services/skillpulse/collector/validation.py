@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import ValidationError
 
@@ -65,6 +65,7 @@ class Rejection:
 _TAGS = {"login", "tool_use", "training"}
 # Messages of pydantic that quote the input, replaced by ones that do not.
 _QUIET_MESSAGES = {"union_tag_invalid": "type must be one of 'login', 'tool_use', 'training'"}
+_CUSTOM_MESSAGES = {"value_error", "assertion_error"}  # a validator's own text: may quote what it checked
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -73,16 +74,20 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return ".".join(map(str, parts)).encode("utf-8", "replace").decode()
 
 
-def _field_errors(exc: ValidationError) -> tuple[FieldError, ...]:
+def field_errors(exc: ValidationError, *, own_messages: bool = True) -> tuple[FieldError, ...]:
+    """At most MAX_ERRORS errors of a validation, with no input value in them. The contract's
+    messages quote no input; another model's custom ones may (`own_messages=False`: replaced)."""
     # include_input=False: the input may hold a raw user_id.
     found = []
     for error in exc.errors(include_input=False, include_url=False)[:MAX_ERRORS]:
         loc = error["loc"]
-        if loc and loc[0] in _TAGS:  # the discriminated union puts the tag first
+        if own_messages and loc and loc[0] in _TAGS:  # the discriminated union puts the tag first
             loc = loc[1:]
         kind = error["type"]
-        found.append(FieldError(kind, _path(loc) or ("type" if kind.startswith("union_tag") else ""),
-                                _QUIET_MESSAGES.get(kind, error["msg"])))
+        message = _QUIET_MESSAGES.get(kind, error["msg"])
+        if not own_messages and kind in _CUSTOM_MESSAGES:
+            message = "not a valid value for this field"
+        found.append(FieldError(kind, _path(loc) or ("type" if kind.startswith("union_tag") else ""), message))
     return tuple(found)
 
 
@@ -142,26 +147,40 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON number")  # Python's json reads NaN and Infinity
 
 
-def parse_body(body: bytes, *, max_events: int) -> list[Any]:
-    """One event or an array of events, as JSON values (not yet validated). An event that
-    names a key twice comes back marked, and `validate_items` rejects it (`duplicate_key`)."""
+class JsonValue(NamedTuple):
+    """A body's JSON value; `ambiguous` when some object in it names a key twice (such an
+    object is an `_Ambiguous` dict)."""
+
+    value: Any
+    ambiguous: bool
+
+
+def read_json(body: bytes) -> JsonValue:
+    """The JSON value of a body, or InvalidBody: not UTF-8, not JSON, NaN or Infinity, too deep."""
+    reader = _ObjectReader()
     try:
         # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1): json.loads(bytes) would
         # also take UTF-16 and UTF-32.
-        reader = _ObjectReader()
-        parsed = json.loads(body.decode("utf-8"), object_pairs_hook=reader, parse_constant=_not_json)
+        value = json.loads(body.decode("utf-8"), object_pairs_hook=reader, parse_constant=_not_json)
     except UnicodeDecodeError:
         raise InvalidBody("body is not UTF-8 JSON") from None
     except ValueError as exc:
         raise InvalidBody(f"body is not JSON: {exc}") from None
     except RecursionError:  # nesting deeper than the parser goes
         raise InvalidBody("body is not JSON: nested too deeply") from None
-    items = parsed if isinstance(parsed, list) else [parsed]
+    return JsonValue(value, reader.ambiguous)
+
+
+def parse_body(body: bytes, *, max_events: int) -> list[Any]:
+    """One event or an array of events, as JSON values (not yet validated). An event that
+    names a key twice comes back marked, and `validate_items` rejects it (`duplicate_key`)."""
+    parsed = read_json(body)
+    items = parsed.value if isinstance(parsed.value, list) else [parsed.value]
     if not items:
         raise NoEvents("no event in the body: send one event object or an array of them")
     if len(items) > max_events:
         raise BatchTooLarge(f"{len(items)} events in one request; at most {max_events}")
-    return [_marked(item) for item in items] if reader.ambiguous else items
+    return [_marked(item) for item in items] if parsed.ambiguous else items
 
 
 def _marked(item: Any) -> Any:
@@ -202,7 +221,7 @@ def validate_items(
         try:
             event = platform_event_adapter.validate_python(item)
         except ValidationError as exc:
-            rejected.append(Rejection(index, _event_id_of(item), _field_errors(exc)))
+            rejected.append(Rejection(index, _event_id_of(item), field_errors(exc)))
             continue
         if event.occurred_at - now > max_future:
             message = f"occurred_at is more than {max_future} ahead of the collector's clock"

@@ -20,7 +20,6 @@ the occurred time (else when the collector received it). Nothing else of a state
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections import Counter
@@ -33,7 +32,7 @@ from pydantic import ValidationError
 
 from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import BrokerUnavailable
-from skillpulse.collector.validation import FieldError
+from skillpulse.collector.validation import FieldError, InvalidBody, field_errors, read_json
 from skillpulse.config import XapiSettings
 from skillpulse.contract import STORE_RANGE_MESSAGE, VoidRecord, in_store_range
 from skillpulse.errors import SkillpulseError
@@ -87,21 +86,17 @@ def version_supported(header: str | None) -> bool:
 def parse_statements(body: bytes, *, max_statements: int) -> list[Any]:
     """One statement or an array of them, as JSON values (not yet validated)."""
     try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise InvalidStatements("invalid_json", "body is not JSON") from None
-    items = parsed if isinstance(parsed, list) else [parsed]
+        parsed = read_json(body)
+    except InvalidBody as exc:
+        raise InvalidStatements("invalid_json", str(exc)) from None
+    if parsed.ambiguous:  # readers would disagree on what the statement says
+        raise InvalidStatements("duplicate_key", "an object of the body names a key twice")
+    items = parsed.value if isinstance(parsed.value, list) else [parsed.value]
     if len(items) > max_statements:
         raise InvalidStatements("too_many_statements", f"{len(items)} statements; at most {max_statements}")
     if not items:
         raise InvalidStatements("no_statement", "no statement in the body")
     return items
-
-
-def _errors(exc: ValidationError) -> tuple[FieldError, ...]:
-    # include_input=False: the input may hold an email address or an account name.
-    return tuple(FieldError(error["type"], ".".join(map(str, error["loc"])), error["msg"])
-                 for error in exc.errors(include_input=False, include_url=False)[:10])
 
 
 def validate_statements(items: list[Any]) -> list[BaseXapiStatement]:
@@ -114,7 +109,7 @@ def validate_statements(items: list[Any]) -> list[BaseXapiStatement]:
             statement = BaseXapiStatement.model_validate(item)
         except ValidationError as exc:
             raise InvalidStatements("invalid_statement", f"statement {index} is not a valid xAPI statement",
-                                    index, _errors(exc)) from None
+                                    index, field_errors(exc, own_messages=False)) from None
         if str(statement.verb.id) == VOIDED and not isinstance(statement.object, BaseXapiStatementRef):
             raise InvalidStatements("invalid_statement", "a voiding statement's object must be a StatementRef",
                                     index, (FieldError("voiding_object", "object", "objectType must be StatementRef"),))
