@@ -15,6 +15,7 @@ import pytest
 
 from skillpulse.app import Stack
 from skillpulse.config import Settings
+from skillpulse.stack_client import client_headers
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ async def test_kpi_commands_against_a_running_stack_load_no_server_code(settings
                                                  "--json")
         summary, summary_loaded = await asyncio.to_thread(_run_cli, settings.paths.data_dir, "kpi", "summary",
                                                           "--as-of", "2026-01-31", "--json")
-        async with httpx.AsyncClient(base_url=stack.url) as client:
+        async with httpx.AsyncClient(base_url=stack.url, headers=client_headers(settings)) as client:
             served = (await client.get("/v1/kpi/active-users",
                                        params={"from": "2026-01-01", "to": "2026-01-31"})).json()
     assert series == served and len(series) == 31  # type: ignore[arg-type]

@@ -39,7 +39,9 @@ async def test_the_page_fetches_nothing_from_elsewhere(client: httpx.AsyncClient
     page = (await client.get("/board")).text
     assert "http://" not in page and "https://" not in page and "//cdn" not in page
     assert not re.search(r"<(script|img|iframe)[^>]*\bsrc=|<link\b|@import|url\(", page)
-    # Only the JSON APIs of the same process, by relative path (works behind a prefix too).
+    # Only the JSON APIs of the same process, by path under the page's directory (works behind
+    # a prefix too), made absolute from location.origin (which never holds credentials).
+    assert "const API_BASE = location.origin + location.pathname" in page and "fetch(API_BASE + path" in page
     assert set(re.findall(r"`(v1/[a-z/-]+)\?", page)) | set(re.findall(r'"(v1/[a-z/-]+)\?', page)) == {
         "v1/kpi/summary", "v1/kpi/active-users", "v1/kpi/stickiness", "v1/health/pipeline"}
 

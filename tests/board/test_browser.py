@@ -48,12 +48,13 @@ def _logins(today: date) -> list[dict[str, str]]:
             for user, ago in days_ago.items() for n in ago]
 
 
-def _health_once_counted(url: str, timeout_s: float = 60) -> dict[str, Any]:
+def _health_once_counted(url: str, headers: dict[str, str], timeout_s: float = 60) -> dict[str, Any]:
     """The pipeline health once the collector's counts (published every second) and a
     consumer-lag sample (every 5 s) are stored: what the board is then expected to show."""
     deadline = time.monotonic() + timeout_s
     while True:
-        health = httpx.get(f"{url}/v1/health/pipeline", params={"minutes": 5}, timeout=60).raise_for_status().json()
+        health = httpx.get(f"{url}/v1/health/pipeline", params={"minutes": 5}, headers=headers,
+                           timeout=60).raise_for_status().json()
         if health["per_second"]["accepted"] and health["per_second"]["stored"] and health["consumer_lag"]["sampled_at"]:
             return dict(health)
         assert time.monotonic() < deadline, health
@@ -65,6 +66,22 @@ class FedStack:
     url: str
     logins: int
     health: dict[str, Any]
+    viewer: str  # a viewer token, made with `skillpulse keys create` while the stack ran
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.viewer}"}
+
+    def with_credentials(self, path: str) -> str:
+        """The URL a person would open once the browser asked them: Basic credentials in it."""
+        return self.url.replace("http://", f"http://board:{self.viewer}@") + path
+
+
+def _skillpulse(data_dir: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=240, env=_env())
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -78,23 +95,25 @@ def fed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedStack]:
         logins = _logins(date.today())  # the summary's default day, on this machine
         (root / "logins.ndjson").write_text("".join(json.dumps(event) + "\n" for event in logins))
         # `ingest` finds the running stack, sends through its collector and waits until stored.
-        done = subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), "ingest",
-                               str(root / "logins.ndjson"), "--source", "skilltech.tools"],
-                              capture_output=True, text=True, timeout=240, env=_env())
-        assert done.returncode == 0, done.stderr
-        assert (json.loads(done.stdout)["accepted"], json.loads(done.stdout)["rejected"]) == (len(logins), 0)
-        yield FedStack(state.url, len(logins), _health_once_counted(state.url))
+        ingested = json.loads(_skillpulse(data_dir, "ingest", str(root / "logins.ndjson"), "--source",
+                                          "skilltech.tools"))
+        assert (ingested["accepted"], ingested["rejected"]) == (len(logins), 0)
+        viewer = _skillpulse(data_dir, "keys", "create", "--access", "viewer", "--label", "board").splitlines()[1]
+        headers = {"Authorization": f"Bearer {viewer}"}
+        yield FedStack(state.url, len(logins), _health_once_counted(state.url, headers), viewer)
     finally:
         stack.stop(timeout_s=90)
 
 
 def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: FedStack, tmp_path: Path) -> None:
-    summary = httpx.get(f"{fed_stack.url}/v1/kpi/summary", timeout=60).raise_for_status().json()
+    summary = httpx.get(f"{fed_stack.url}/v1/kpi/summary", headers=fed_stack.headers,
+                        timeout=60).raise_for_status().json()
     expected = {row["metric"]: row["value"] for row in summary["rows"]}
     assert (expected["active-users"], expected["mau"]) == (3, 5)  # as counted by hand
 
     started = time.monotonic()
-    dom = chromium(tmp_path, "--dump-dom", f"{fed_stack.url}/")  # `/` redirects to /board
+    # `/` redirects to /board; the viewer token as Basic password, as the browser's prompt sends it.
+    dom = chromium(tmp_path, "--dump-dom", fed_stack.with_credentials("/"))
     print(f"chromium --dump-dom: {time.monotonic() - started:.1f} s")
     assert dom.returncode == 0, dom.stderr
     page = MarkedValues(dom.stdout)
@@ -114,7 +133,8 @@ def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: Fed
     assert fed_stack.health["freshness_s"]["events"] >= fed_stack.logins
 
     screenshot = tmp_path / "board.png"
-    shot = chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1600,1000", f"{fed_stack.url}/board")
+    shot = chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1600,1000",
+                    fed_stack.with_credentials("/board"))
     assert shot.returncode == 0, shot.stderr
     png = screenshot.read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 20_000
@@ -137,7 +157,8 @@ def stack_gone_after_first_round(fed_stack: FedStack) -> Iterator[str]:
             api_calls += 1
             if api_calls > FIRST_ROUND_API_CALLS:
                 return Response("backend unreachable", status_code=503)
-        async with httpx.AsyncClient(base_url=fed_stack.url, timeout=60) as client:
+        # The proxy holds the credentials (as a reverse proxy in front of a wall screen may).
+        async with httpx.AsyncClient(base_url=fed_stack.url, timeout=60, headers=fed_stack.headers) as client:
             answer = await client.get(f"/{path}", params=request.query_params.multi_items())
         return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
@@ -169,3 +190,14 @@ def test_api_errors_are_shown_instead_of_numbers(tmp_path: Path) -> None:
     assert section_statuses(dom.stdout) == {source: {"error"} for source in SOURCES}
     assert "NO DATA: v1/kpi/summary: HTTP 404" in dom.stdout
     assert "NO DATA: v1/health/pipeline: HTTP 404" in dom.stdout
+
+
+def test_the_board_asks_the_browser_for_a_token(fed_stack: FedStack, tmp_path: Path) -> None:
+    """Without credentials: 401 with a Basic challenge (the browser's prompt), and the page
+    is not served; a wrong token is refused the same way."""
+    for auth in (None, ("board", "spk_viewer_wrong")):
+        answer = httpx.get(f"{fed_stack.url}/board", auth=auth, timeout=60)
+        assert answer.status_code == 401 and 'Basic realm="Skilltech Pulse"' in answer.headers["WWW-Authenticate"]
+        assert "board-config" not in answer.text
+    dom = chromium(tmp_path, "--dump-dom", f"{fed_stack.url}/board")  # headless: nobody answers the prompt
+    assert 'data-kpi="active-users"' not in dom.stdout

@@ -83,7 +83,8 @@ def require(keyring: Keyring, access: Access) -> Callable[..., Awaitable[Princip
         principal = keyring.authenticate(token) if token else None
         if principal is None:
             how = "Authorization: Bearer <token>" + ("" if changes_state else " (or HTTP Basic, the token as password)")
-            challenge = "Bearer" if changes_state else f'Bearer, Basic realm="{REALM}", charset="UTF-8"'
+            # Basic alone on reads: Chromium ignores a Basic offered after Bearer in one header (no prompt).
+            challenge = "Bearer" if changes_state else f'Basic realm="{REALM}", charset="UTF-8"'
             raise AccessRefused(401, "unauthenticated", f"{how} required", **{"WWW-Authenticate": challenge})
         if not principal.access.allows(access):
             raise AccessRefused(403, "forbidden", f"this needs a{'n' if access is Access.OPERATOR else ''} "
