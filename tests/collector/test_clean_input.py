@@ -12,9 +12,10 @@ import pytest
 
 from skillpulse.collector import validation
 from skillpulse.collector.validation import MAX_ERRORS, InvalidBody, NoEvents, Rejection, parse_body, validate_body
-from skillpulse.config import XapiSettings
+from skillpulse.config import KeycloakSettings, XapiSettings
 from skillpulse.contract import MAX_DURATION_S, event_record_adapter, platform_event_adapter
 from skillpulse.simulator.model import Population, backfill_events
+from skillpulse.sources.keycloak import Ignored, map_event
 from skillpulse.sources.xapi import InvalidStatements, map_statements, parse_statements, validate_statements
 from tests.factories import platform_event, record_json
 from tests.sources.xapi_statements import statement
@@ -228,3 +229,11 @@ def test_xapi_bodies_are_read_alike_and_its_errors_quote_no_input() -> None:
     with pytest.raises(InvalidStatements) as invalid:
         validate_statements([statement(activity=f"http://{MARK} x")])  # not an IRI: ralph's message quotes it
     assert invalid.value.errors and MARK not in json.dumps(invalid.value.as_json())
+
+
+def test_a_keycloak_type_of_hostile_text_is_ignored_under_a_plain_label() -> None:
+    settings = KeycloakSettings()
+    for kind, label in [("CODE_TO_TOKEN", "CODE_TO_TOKEN"), ("LOG\udc00IN", "unknown_type"),
+                        ("A\x1b[2J", "unknown_type"), ("", "not_an_event")]:
+        ignored = map_event({"type": kind, "sessionId": "s"}, "realm", settings)
+        assert isinstance(ignored, Ignored) and ignored.reason == label

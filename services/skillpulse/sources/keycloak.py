@@ -98,12 +98,20 @@ def _occurred_at(time_ms: Any) -> Any:
     return time_ms  # not epoch milliseconds: the Intake rejects it with the contract's reason
 
 
+def _label(kind: str) -> str:
+    # Keycloak's types are ASCII words (LOGIN, CODE_TO_TOKEN): anything else is no type we
+    # know, and its text (a control character, a lone surrogate) goes into no answer or count.
+    if not kind:
+        return "not_an_event"
+    return kind[:_MAX_REASON] if kind.isascii() and kind.isprintable() else "unknown_type"
+
+
 def map_event(item: Any, realm: str, settings: KeycloakSettings) -> Login | Ignored:
     """A Keycloak event of `realm` → the login of its session, or why it is not one."""
     event = read_event(item)
     platform = platform_of(event.client_id, settings)
     if event.type not in settings.login_types:
-        return Ignored(platform, (event.type or "not_an_event")[:_MAX_REASON])
+        return Ignored(platform, _label(event.type))
     if event.error is not None:
         return Ignored(platform, f"failed:{event.type}")
     if not isinstance(event.session_id, str) or not event.session_id:
