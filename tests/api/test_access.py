@@ -37,7 +37,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 OPEN = {"/healthz", "/readyz"}
 # Routes that check credentials of their own (a realm's signature, LRS credentials, platform keys).
 OWN_CREDENTIALS = {"/v1/events", "/v1/sources/keycloak", "/xapi/statements", "/xapi/about"}
-OPERATOR = {"/v1/dead-letters", "/v1/dead-letters/replay", "/v1/rollups/refresh"}
+OPERATOR = {"/v1/dead-letters", "/v1/dead-letters/replay", "/v1/rollups/refresh", "/v1/blog/articles"}
+BODIES = {"/v1/blog/articles": {"articles": []}}  # a valid body for routes that need more than {}
 # xAPI's About resource tells the versions spoken, before a client has credentials (as LRSs do).
 OPEN_BY_SPEC = {"/xapi/about"}
 QUERY = {"from": "2026-01-01", "to": "2026-01-02", "as_of": "2026-01-02",
@@ -104,7 +105,7 @@ def _basic(token: str) -> dict[str, str]:
 async def _call(running: Running, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     if method == "GET":
         return await running.client.get(path, params=QUERY, headers=headers)
-    return await running.client.request(method, path, params=QUERY, json={}, headers=headers)
+    return await running.client.request(method, path, params=QUERY, json=BODIES.get(path, {}), headers=headers)
 
 
 async def test_every_route_but_the_probes_needs_credentials(running: Running) -> None:

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from skillpulse.access import Access
 from skillpulse.aggregator import create_aggregator
+from skillpulse.api.blog import create_blog_router
 from skillpulse.api.board import create_board_router
 from skillpulse.api.dead_letters import create_dead_letter_router
 from skillpulse.api.freshness import create_freshness_router
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
 from skillpulse.api.rollups import create_rollup_router
+from skillpulse.api.store_reads import StoreReads
 from skillpulse.app.roles import Guarded, Role, background
 from skillpulse.config import Settings
 from skillpulse.health.samplers import sample_consumer_lag_forever
@@ -29,7 +31,7 @@ from skillpulse.health.stats import AggregatorStats
 from skillpulse.kafka import wait_until_drained
 from skillpulse.store import apply_migrations, open_store
 from skillpulse.store.allocator import tune_allocator
-from skillpulse.store.client import release_freed_memory
+from skillpulse.store.client import limit_reads, release_freed_memory
 from skillpulse.store.rollups import refresh_pending
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
@@ -80,6 +82,8 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         writer = await exit_stack.enter_async_context(_store_handle(settings))
         await asyncio.to_thread(apply_migrations, writer)
         reader = await exit_stack.enter_async_context(_store_handle(settings))
+        limit_reads(reader, settings.query)  # the API's reads, within their budget (the writer's are not)
+        reads = StoreReads(settings.query)
         telemetry = telemetry_factory("aggregator")
         exit_stack.callback(telemetry.shutdown)
         stats = AggregatorStats(telemetry.meter)
@@ -88,13 +92,14 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         exit_stack.push_async_callback(consumer.stop)  # stops consuming, finishes the batch in hand
         viewer, operator = Access.VIEWER, Access.OPERATOR
         routers = (
-            Guarded(create_kpi_router(reader), viewer), Guarded(create_health_router(reader), viewer),
-            Guarded(create_freshness_router(reader), viewer), Guarded(create_board_router(), viewer),
+            Guarded(create_kpi_router(reader, reads), viewer), Guarded(create_health_router(reader, reads), viewer),
+            Guarded(create_freshness_router(reader, reads), viewer), Guarded(create_board_router(), viewer),
             Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic), operator),
             # On the writer's client: with chdb, clickhouse-connect runs one statement at a time
             # per client, so refresh statements interleave with inserts instead of running beside
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
             Guarded(create_rollup_router(writer), operator),
+            Guarded(create_blog_router(writer), operator),  # the blog poller's articles (MV2)
         )
         await exit_stack.enter_async_context(background(
             refresh_forever(writer, settings.aggregator.refresh_interval_s),
@@ -103,4 +108,4 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         yield Role("aggregator", routers, store=reader)
         # After a clean run only: a start-up that failed later (another role, the HTTP bind)
         # must not wait for a drain, and the old stack drained only once it had served.
-        await drain(settings, bootstrap, reader)
+        await drain(settings, bootstrap, writer)  # a last refresh is no API read: no read budget
