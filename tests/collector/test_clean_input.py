@@ -237,3 +237,14 @@ def test_a_keycloak_type_of_hostile_text_is_ignored_under_a_plain_label() -> Non
                         ("A\x1b[2J", "unknown_type"), ("", "not_an_event")]:
         ignored = map_event({"type": kind, "sessionId": "s"}, "realm", settings)
         assert isinstance(ignored, Ignored) and ignored.reason == label
+
+
+def test_a_keycloak_event_naming_a_key_twice_is_rejected_not_read_last_wins() -> None:
+    login = {"type": "LOGIN", "time": 1_772_359_200_000, "userId": "u-1", "sessionId": "s-1"}
+    body = json.dumps(login)[:-1].encode() + b', "userId": "u-2"}'
+    [item] = parse_body(body, max_events=10)
+    mapped = map_event(item, "realm", KeycloakSettings())
+    assert not isinstance(mapped, Ignored)
+    _, [rejection] = validation.validate_items([mapped.event], now=NOW, max_future=timedelta(minutes=5),
+                                               max_age=timedelta(days=365))
+    assert _reasons(rejection) == [("duplicate_key", "userId")]

@@ -195,6 +195,16 @@ def _marked(item: Any) -> Any:
     return marked
 
 
+def mapped_from(item: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """`event`, a source's mapping of `item`, marked as `item` is: a mapping that reads one of
+    a duplicate key's values must not make the event look unambiguous (`duplicate_key`)."""
+    if not isinstance(item, _Ambiguous):
+        return event
+    marked = _Ambiguous(event)
+    marked.path = item.path
+    return marked
+
+
 def _refused_early(item: Any) -> FieldError | None:
     """What rejects an event before the model runs: a duplicate key, too many fields."""
     if isinstance(item, _Ambiguous):

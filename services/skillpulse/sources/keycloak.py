@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 
 from pydantic import SecretStr
 
+from skillpulse.collector.validation import mapped_from
 from skillpulse.config import KeycloakSettings
 
 # Fixed for good: another namespace would give every past session a new event_id.
@@ -122,7 +123,7 @@ def map_event(item: Any, realm: str, settings: KeycloakSettings) -> Login | Igno
         login["occurred_at"] = _occurred_at(event.time_ms)
     if event.user_id is not None:
         login["user_id"] = event.user_id
-    return Login(platform, login)
+    return Login(platform, mapped_from(item, login))
 
 
 def signing_realm(body: bytes, signature: str | None, secrets: Mapping[str, SecretStr]) -> str | None:
