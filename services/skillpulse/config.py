@@ -67,6 +67,12 @@ class CollectorSettings(BaseSettings):
     # generated with the plain keys in <data dir>/api-keys.txt (skillpulse.credentials).
     api_key_hashes: dict[str, str] | None = None
     platforms: tuple[str, ...] = PLATFORMS
+    # A body not read whole within this is refused (408): a trickle cannot hold a connection.
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
+    # Each platform's events per second (token bucket; a burst of up to `rate_limit_burst`
+    # events): past it 429 + Retry-After, so one runaway platform cannot starve the others.
+    rate_limit_events_per_s: float = Field(default=50_000.0, gt=0)
+    rate_limit_burst: int = Field(default=100_000, ge=1000, description="at least one full batch")
 
 
 class AggregatorSettings(BaseSettings):
@@ -151,6 +157,14 @@ class QuerySettings(BaseSettings):
     """What one read of the store (KPIs, health, dead letters) may cost."""
 
     model_config = _env("SKILLPULSE_QUERY_")
+    # ClickHouse stops a read past these (503): one request cannot hold the store or the
+    # process's memory. The contract's KPIs read rollups and stay far below; an ad-hoc
+    # window over years of raw events is what they stop.
+    max_execution_time_s: float = Field(default=2.0, gt=0)
+    max_memory_bytes: int = Field(default=400 * 1024 * 1024, ge=16 * 1024 * 1024)
+    # Reads running or waiting at once (one reader handle runs one statement at a time);
+    # past it: 429 with Retry-After, not a queue that grows with every request.
+    max_concurrent_reads: int = Field(default=4, ge=1)
 
 
 class Settings(BaseModel):

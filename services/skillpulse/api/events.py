@@ -12,7 +12,15 @@ from opentelemetry import trace
 
 from skillpulse.access import Access, Keyring
 from skillpulse.api.access import bearer_token
-from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused, unreadable
+from skillpulse.api.problems import (
+    BodyRefused,
+    PayloadTooLarge,
+    body_refused,
+    problem,
+    read_capped,
+    refused,
+    unreadable,
+)
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
@@ -51,12 +59,14 @@ def create_collector_router(
             return problem(403, "forbidden", "sending events needs a platform API key")
         span.set_attribute("skillpulse.platform", platform)
         try:
-            body = await read_capped(request, settings.max_body_bytes)
+            body = await read_capped(request, settings.max_body_bytes, settings.body_read_timeout_s)
             received_at = datetime.now(UTC)
             items = parse_body(body, max_events=settings.max_events)
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")  # its events cannot be counted
             return problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
+        except BodyRefused as exc:
+            return body_refused(intake, platform, exc)
         except (BatchTooLarge, InvalidBody) as exc:
             return unreadable(intake, platform, exc)
         checked = intake.check(platform, items, received_at)

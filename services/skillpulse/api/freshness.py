@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 
+from skillpulse.api.store_reads import StoreReads
 from skillpulse.contract import PLATFORMS
 from skillpulse.report.freshness import Freshness, data_freshness
 
@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 
-def create_freshness_router(store: Client) -> APIRouter:
+def create_freshness_router(store: Client, reads: StoreReads | None = None) -> APIRouter:
+    reads = reads or StoreReads()
     router = APIRouter()
 
     @router.get("/v1/freshness")
     async def freshness(platform: Annotated[list[str] | None, Query()] = None) -> Freshness:
-        return await asyncio.to_thread(data_freshness, store, tuple(platform or (PLATFORMS[0],)))
+        return await reads.run(data_freshness, store, tuple(platform or (PLATFORMS[0],)))
 
     return router

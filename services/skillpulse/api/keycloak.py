@@ -13,7 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused, unreadable
+from skillpulse.api.problems import (
+    BodyRefused,
+    PayloadTooLarge,
+    body_refused,
+    problem,
+    read_capped,
+    refused,
+    unreadable,
+)
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.collector.validation import BatchTooLarge, InvalidBody, parse_body
@@ -31,10 +39,12 @@ def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSetti
         request: Request, x_keycloak_signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
     ) -> JSONResponse:
         try:
-            body = await read_capped(request, collector.max_body_bytes)
+            body = await read_capped(request, collector.max_body_bytes, collector.body_read_timeout_s)
         except PayloadTooLarge:  # before the signature can be checked: no platform yet
             intake.count_refused_request("", "body_too_large")
             return problem(413, "body_too_large", f"request body over {collector.max_body_bytes} bytes")
+        except BodyRefused as exc:
+            return body_refused(intake, "", exc)
         realm = signing_realm(body, x_keycloak_signature, keycloak.realm_secrets)
         if realm is None:
             intake.count_refused_request("", "invalid_signature")

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
+from skillpulse.api.store_reads import StoreReads
 from skillpulse.contract import PLATFORMS
 from skillpulse.kpi.catalogue import METRICS, Result, compute
-from skillpulse.kpi.params import KpiParams
+from skillpulse.kpi.params import MAX_PLATFORMS, KpiParams
 from skillpulse.kpi.summary import contract_summary
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
+# The store's Date range: a summary as of another day is refused, never clamped.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2149, 6, 6)
 
-def create_kpi_router(store: Client) -> APIRouter:
+
+def create_kpi_router(store: Client, reads: StoreReads | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1/kpi")
+    reads = reads or StoreReads()
 
     @router.get("")
     async def catalogue() -> list[dict[str, Any]]:
@@ -28,9 +32,9 @@ def create_kpi_router(store: Client) -> APIRouter:
                  "definition": m.definition} for m in METRICS.values()]
 
     @router.get("/summary")
-    async def summary(as_of: date | None = None, platform: Annotated[list[str] | None, Query()] = None) -> Any:
-        return await asyncio.to_thread(contract_summary, store, as_of or date.today(),
-                                       tuple(platform or (PLATFORMS[0],)))
+    async def summary(as_of: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY)] = None,
+                      platform: Annotated[list[str] | None, Query(max_length=MAX_PLATFORMS)] = None) -> Any:
+        return await reads.run(contract_summary, store, as_of or date.today(), tuple(platform or (PLATFORMS[0],)))
 
     @router.get("/{metric}")
     async def metric_values(
@@ -43,11 +47,11 @@ def create_kpi_router(store: Client) -> APIRouter:
         organisation: str | None = None,
     ) -> Result:
         if metric not in METRICS:
-            raise HTTPException(404, f"unknown metric {metric!r}; GET /v1/kpi lists them")
+            raise HTTPException(404, "unknown metric; GET /v1/kpi lists them")
         try:
             params = KpiParams(start=start, end=end, window_days=window_days, min_logins=min_logins,
                                platforms=tuple(platform or (PLATFORMS[0],)), organisation=organisation)
-            return await asyncio.to_thread(compute, metric, store, params)
+            return await reads.run(compute, metric, store, params)
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_context=False, include_input=False)
             raise HTTPException(422, errors) from None

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from skillpulse.api.problems import PayloadTooLarge, problem, read_capped, refused
+from skillpulse.api.problems import BodyRefused, PayloadTooLarge, body_refused, problem, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.config import XapiSettings
@@ -80,10 +80,13 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
             return _problem(400, "unsupported_xapi_version",
                             f"X-Experience-API-Version: {VERSION} (or any 1.0.x) required")
         try:
-            body = await read_capped(request, settings.max_body_bytes)
+            # the collector's read timeout: one for every intake route
+            body = await read_capped(request, settings.max_body_bytes, intake.settings.body_read_timeout_s)
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")
             return _problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")
+        except BodyRefused as exc:
+            return body_refused(intake, platform, exc, **_VERSIONED)
         received_at = datetime.now(UTC)
         try:
             items = parse_statements(body, max_statements=settings.max_statements)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from skillpulse.collector.publisher import BrokerUnavailable, RecordPublisher
+from skillpulse.collector.rate_limit import PlatformRates
 from skillpulse.collector.validation import Rejection, validate_items
 from skillpulse.config import CollectorSettings
 from skillpulse.contract import LoginEvent, ToolUseEvent, TrainingEvent, to_record
@@ -27,6 +28,14 @@ PlatformEvent = LoginEvent | ToolUseEvent | TrainingEvent
 
 class Overloaded(SkillpulseError, RuntimeError):
     """Too many events already await the broker's acks (503: retry later)."""
+
+
+class RateLimited(Overloaded):
+    """This platform sends faster than its rate (429: retry after `retry_after_s`)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"over this platform's rate; retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,10 @@ class Intake:
     publisher: RecordPublisher
     stats: CollectorStats
     _in_flight: int = field(default=0, init=False)  # awaiting the broker's acks (one event loop: no lock)
+    rates: PlatformRates = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rates = PlatformRates(self.settings.rate_limit_events_per_s, self.settings.rate_limit_burst)
 
     def check(self, platform: str, items: list[Any], now: datetime) -> Checked:
         """Validate platform events (JSON values in the contract's shape); count rejections."""
@@ -54,12 +67,17 @@ class Intake:
         return Checked(valid, rejected)
 
     async def publish(self, platform: str, events: Sequence[PlatformEvent], received_at: datetime) -> None:
-        """Return once the broker holds every event; Overloaded or BrokerUnavailable (both
-        counted as refused) when it does not, and then none of them is acknowledged."""
+        """Return once the broker holds every event; Overloaded (RateLimited: over the
+        platform's rate) or BrokerUnavailable, all counted as refused, when it does not,
+        and then none of them is acknowledged."""
         records = [to_record(event, platform=platform, received_at=received_at,
                              user_key=self.pseudonymiser.user_key(platform, event.user_id),
                              session_key=self.pseudonymiser.session_key(platform, event.session_id))
                    for event in events]
+        wait_s = self.rates.take(platform, len(records)) if records else None
+        if wait_s is not None:
+            self.stats.count("refused", platform, "rate_limited", len(records))
+            raise RateLimited(PlatformRates.retry_after_s(wait_s))
         if self._in_flight + len(records) > self.settings.max_in_flight_events:
             logger.warning("platform=%s: %d events refused, %d already in flight", platform, len(records),
                            self._in_flight)

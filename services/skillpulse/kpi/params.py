@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from skillpulse.contract import PLATFORMS
 
 TIMEZONE = "Europe/Luxembourg"
+# What one query may ask (each request's cost grows with range × window): ten years of
+# days, a window of a year (the agreement's is 60 days), a threshold of at most a few
+# logins a day over that window.
 MAX_RANGE_DAYS = 3660
+MAX_WINDOW_DAYS = 366
+MAX_LOGINS_PER_DAY = 10
+MAX_PLATFORMS = 16
 B2_WINDOW_DAYS, B2_MIN_LOGINS = 60, 2  # the agreement's definition (glossary, Annex 2)
 WAU_WINDOW_DAYS, MAU_WINDOW_DAYS = 7, 30  # users with any event in the 7 or 30 days ending each day
 
@@ -25,9 +31,9 @@ class KpiParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     start: date
     end: date
-    window_days: int = Field(default=B2_WINDOW_DAYS, ge=1, le=3660)
-    min_logins: int = Field(default=B2_MIN_LOGINS, ge=1, le=10_000)
-    platforms: tuple[str, ...] = Field(default=(PLATFORMS[0],), min_length=1)
+    window_days: int = Field(default=B2_WINDOW_DAYS, ge=1, le=MAX_WINDOW_DAYS)
+    min_logins: int = Field(default=B2_MIN_LOGINS, ge=1, le=MAX_WINDOW_DAYS * MAX_LOGINS_PER_DAY)
+    platforms: tuple[str, ...] = Field(default=(PLATFORMS[0],), min_length=1, max_length=MAX_PLATFORMS)
     organisation: str | None = None
 
     @model_validator(mode="after")
@@ -36,6 +42,8 @@ class KpiParams(BaseModel):
             raise ValueError("`to` is before `from`")
         if (self.end - self.start).days >= MAX_RANGE_DAYS:
             raise ValueError(f"at most {MAX_RANGE_DAYS} days per query")
+        if self.min_logins > self.window_days * MAX_LOGINS_PER_DAY:
+            raise ValueError(f"min_logins is at most {MAX_LOGINS_PER_DAY} × window_days")
         return self
 
     def sql_parameters(self) -> dict[str, object]:

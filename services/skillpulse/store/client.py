@@ -6,14 +6,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from skillpulse.config import Settings
+from skillpulse.config import QuerySettings, Settings
 from skillpulse.errors import SkillpulseError
 from skillpulse.extras import needs_extra
 
 with needs_extra("aggregator", "the store (ClickHouse)"):
     import clickhouse_connect
     from clickhouse_connect.driver.client import Client
-    from clickhouse_connect.driver.exceptions import ProgrammingError
+    from clickhouse_connect.driver.exceptions import ClickHouseError, ProgrammingError
+
+
+# ClickHouse's codes for a statement stopped by a limit (TOO_MANY_ROWS, TIMEOUT_EXCEEDED,
+# TOO_SLOW, TOO_MANY_BYTES, TOO_MANY_ROWS_OR_BYTES, MEMORY_LIMIT_EXCEEDED).
+_OVER_BUDGET_CODES = frozenset({158, 159, 160, 307, 396, 241})
 
 
 class StoreBusyError(SkillpulseError, RuntimeError):
@@ -68,6 +73,19 @@ def open_store(settings: Settings) -> Client:
         return bootstrap
     bootstrap.close()
     return _connect(settings, database)
+
+
+def limit_reads(store: Client, budget: QuerySettings) -> None:
+    """Every statement of `store` from now on stops (a ClickHouse error) past the budget's
+    time or memory: for the handle that serves the HTTP API's reads, never the writer's."""
+    store.set_client_setting("max_execution_time", budget.max_execution_time_s)
+    store.set_client_setting("timeout_overflow_mode", "throw")  # an error, never a partial answer
+    store.set_client_setting("max_memory_usage", budget.max_memory_bytes)
+
+
+def over_budget(exc: BaseException) -> bool:
+    """Whether `exc` is a statement stopped by one of `limit_reads`'s limits."""
+    return isinstance(exc, ClickHouseError) and getattr(exc, "code", None) in _OVER_BUDGET_CODES
 
 
 def embedded(settings: Settings) -> bool:
