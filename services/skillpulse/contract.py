@@ -40,8 +40,8 @@ STORE_LATEST = datetime(2097, 1, 1, tzinfo=UTC)  # exclusive
 MAX_DURATION_S = 7 * 24 * 3600  # one tool use lasting longer is a client's clock or counter bug
 
 MAX_ID_LENGTH = 256
-# Necessary conditions only, for the JSON Schema (what JSON Schema regexes can say): the
-# validators below refuse every character category listed in `_REFUSED`.
+# For the JSON Schema, the ids once normalised, as far as its regexes can say: the
+# validators below refuse every character category of `_REFUSED`, not only these.
 IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"
 CONTROL_FREE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
 CATALOGUE_ID_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
@@ -70,7 +70,9 @@ def _refuse_characters(value: str, refused: Collection[str] = _REFUSED.keys()) -
                 {"what": _NAMES[category], "code": f"U+{ord(char):04X}", "place": place})
 
 
-def _normalised(value: Any) -> Any:
+def identifier(value: Any) -> Any:
+    """A free-text id: NFKC (compatibility forms such as fullwidth letters and NBSP fold to
+    their plain form), trimmed, and refused if it holds a character of `_REFUSED`."""
     if not isinstance(value, str):
         return value  # the str validator names the wrong type
     if len(value) > 4 * MAX_ID_LENGTH:  # before normalising, which may expand it (bounded cost)
@@ -81,12 +83,6 @@ def _normalised(value: Any) -> Any:
     return value
 
 
-def identifier(value: Any) -> Any:
-    """A free-text id: NFKC (compatibility forms such as fullwidth letters and NBSP fold to
-    their plain form), trimmed, and refused if it holds a character of `_REFUSED`."""
-    return _normalised(value)
-
-
 def catalogue_id(value: Any) -> Any:
     """An id of the tool catalogue (`tool_id`, `feature`): an identifier that is printable
     ASCII. Such ids are counted distinct, so a look-alike is a new tool: Cyrillic `а` in
@@ -94,7 +90,7 @@ def catalogue_id(value: Any) -> Any:
     whole-script look-alike (`саnvа` in Cyrillic only) passes any mixed-script test, and
     ASCII needs no confusables table. Catalogue ids are slugs and URIs (the xAPI source maps
     an IRI to its URI), so nothing legitimate is lost."""
-    value = _normalised(value)
+    value = identifier(value)
     if isinstance(value, str) and not value.isascii():
         place = next(place for place, char in enumerate(value) if not char.isascii())
         raise PydanticCustomError(
@@ -164,7 +160,7 @@ Identifier = Annotated[str, Field(
     description="NFKC-normalised and trimmed; no control, format (zero-width, bidi), surrogate, private-use or "
                 "unassigned character."), BeforeValidator(identifier)]
 # Catalogue ids are counted distinct (MC4, the tool catalogue): printable ASCII only, so no
-# look-alike (see skillpulse.identifiers).
+# look-alike (see catalogue_id).
 CatalogueId = Annotated[str, Field(
     min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": CATALOGUE_ID_PATTERN},
     description="Printable ASCII after NFKC normalisation and trimming."), BeforeValidator(catalogue_id)]
