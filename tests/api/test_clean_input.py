@@ -78,3 +78,14 @@ async def test_an_event_of_78000_unknown_keys_is_refused_at_once_with_a_small_an
     assert response.json()["results"][0]["errors"] == [
         {"reason": "too_many_fields", "path": "", "message": "an event has at most 64 fields"}]
     assert len(response.content) < 1000 and published == []
+
+
+async def test_lone_surrogates_anywhere_give_a_4xx_never_a_500(client) -> None:
+    http, published = client
+    event = json.dumps(platform_event())[:-1].encode()
+    for body in (event + b', "\\udc00": 1}', event.replace(b'"user_id": "', b'"user_id": "\\ud800', 1) + b"}",
+                 event.replace(b'"type": "login"', b'"type": "\\udfff"', 1) + b"}"):
+        response = await http.post("/v1/events", content=body, headers=AUTH)
+        assert response.status_code == 422, body
+        assert response.json()["rejected"] == 1
+    assert published == []
