@@ -42,7 +42,7 @@ MAX_DURATION_S = 7 * 24 * 3600  # one tool use lasting longer is a client's cloc
 MAX_ID_LENGTH = 256
 # For the JSON Schema, the ids once normalised, as far as its regexes can say: the
 # validators below refuse every character category of `_REFUSED`, not only these.
-IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+$"
+IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ue000-\uf8ff\ufeff]+$"
 CONTROL_FREE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
 CATALOGUE_ID_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 # Unicode categories no id may hold, with the reason given. Cc: NUL, BEL, ESC...; Zl/Zp:
