@@ -227,3 +227,11 @@ async def test_keys_made_or_revoked_while_running_count_at_once(running: Running
     old = ring.rotate(rotated.record.key_id, overlap=timedelta(0))  # the second rotation ends the first at once
     assert (await running.client.get("/v1/kpi", headers=_bearer(old.token))).status_code == 200
     assert (await running.client.get("/v1/kpi", headers=_bearer(rotated.token))).status_code == 401
+
+
+async def test_the_document_declares_the_refusals(running: Running) -> None:
+    """The OpenAPI document (what schemathesis checks answers against) names 401/403/415."""
+    document = (await running.client.get("/openapi.json", headers=_bearer(running.viewer))).json()
+    assert {"401", "403"} <= set(document["paths"]["/v1/kpi/summary"]["get"]["responses"])
+    assert {"401", "403", "415"} <= set(document["paths"]["/v1/dead-letters/replay"]["post"]["responses"])
+    assert document["paths"]["/v1/dead-letters/replay"]["post"]["security"] == [{"HTTPBearer": []}]

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from skillpulse.access import Access, Keyring
 from skillpulse.api.access import AccessRefused, HostAllowlist, access_refused, require
+from skillpulse.api.openapi import openapi_document, problems
 from skillpulse.app.roles import Role, RoleFactory
 from skillpulse.config import Settings
 from skillpulse.credentials import open_keyring
@@ -32,7 +33,7 @@ def _add_docs(app: FastAPI, keyring: Keyring) -> None:
     viewer = [Depends(require(keyring, Access.VIEWER))]
 
     async def openapi() -> dict[str, Any]:
-        return app.openapi()
+        return openapi_document(app)
 
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API")
@@ -52,14 +53,17 @@ def create_app(roles: Sequence[RoleFactory], settings: Settings) -> FastAPI:
             for start in roles:
                 role: Role = await started.enter_async_context(start())
                 for router, access in role.routers:
-                    guard = [] if access is None else [Depends(require(keyring, access))]
-                    app.include_router(router, dependencies=guard)
+                    if access is None:
+                        app.include_router(router, responses=problems(400))
+                    else:  # 415: a state change without a JSON body
+                        app.include_router(router, dependencies=[Depends(require(keyring, access))],
+                                           responses=problems(400, 401, 403, 415))
                 app.state.roles.append(role)
             yield
 
     app = FastAPI(title="Skilltech Pulse", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.add_exception_handler(AccessRefused, access_refused)
     app.add_middleware(HostAllowlist, allowed=settings.access.allowed_hosts)
-    app.add_api_route("/healthz", healthz)
+    app.add_api_route("/healthz", healthz, responses=problems(400))
     _add_docs(app, keyring)
     return app
