@@ -61,3 +61,25 @@ def test_without_a_stack_the_command_opens_the_store(tmp_path: Path) -> None:
                               "--json")
     assert series == [{"day": "2026-01-01", "active_users": 0}, {"day": "2026-01-02", "active_users": 0}]
     assert "chdb" in loaded
+
+
+async def test_a_command_sends_the_token_it_is_given(settings: Settings) -> None:
+    """SKILLPULSE_TOKEN overrides the data dir's operator.token: a viewer token reads the
+    KPIs; a wrong one ends the command with a one-line reason, not a traceback."""
+    from skillpulse.access import Access
+    from skillpulse.credentials import open_keyring
+
+    async with Stack(settings):
+        viewer = open_keyring(settings).create(Access.VIEWER, label="script").token
+
+        def run(token: str) -> subprocess.CompletedProcess[str]:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {"SKILLPULSE_TOKEN": token}
+            return subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(settings.paths.data_dir),
+                                   "kpi", "dau", "--from", "2026-01-01", "--to", "2026-01-02", "--json"],
+                                  capture_output=True, text=True, timeout=240, env=env)
+
+        allowed, refused = await asyncio.gather(asyncio.to_thread(run, viewer),
+                                                asyncio.to_thread(run, "spk_viewer_wrong"))
+    assert allowed.returncode == 0 and len(json.loads(allowed.stdout)) == 2, allowed.stderr
+    assert refused.returncode == 1 and "refused this command's token (401)" in refused.stderr
+    assert "Traceback" not in refused.stderr and "spk_viewer_wrong" not in refused.stderr

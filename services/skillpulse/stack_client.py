@@ -48,11 +48,22 @@ def client_headers(settings: Settings) -> dict[str, str]:
     return auth_headers(local_operator_token(settings.paths.data_dir))
 
 
+class StackAccessError(SkillpulseError, PermissionError):
+    """The running stack refused this command's token (401 or 403)."""
+
+
+def _refuse_unauthorised(response: httpx.Response) -> None:
+    if response.status_code in (401, 403):
+        raise StackAccessError(f"the running stack refused this command's token ({response.status_code}): it sends "
+                               "SKILLPULSE_TOKEN, else <data dir>/operator.token (`skillpulse keys create`)")
+
+
 def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]) -> Any:
     response = httpx.get(f"{state.url}/v1/{path}", params=query, timeout=REQUEST_TIMEOUT_S,
                          headers=client_headers(settings))
     if response.status_code == 422:
         raise StackRequestError(response.json()["detail"])
+    _refuse_unauthorised(response)
     response.raise_for_status()
     return response.json()
 
@@ -130,6 +141,7 @@ async def refresh_rollups(url: str, timeout_s: float = REQUEST_TIMEOUT_S, *, tok
     """Have the stack at `url` catch its rollups up now (an operator `token`); how many users it recomputed."""
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s, headers=auth_headers(token)) as client:
         response = await client.post("/v1/rollups/refresh", json={})
+    _refuse_unauthorised(response)
     response.raise_for_status()
     return int(response.json()["users"])
 
@@ -158,6 +170,7 @@ class Pipeline:
         async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT_S,
                                      headers=client_headers(self.settings)) as client:
             response = await client.post("/v1/dead-letters/replay", json={"reason": reason})
+        _refuse_unauthorised(response)
         response.raise_for_status()
         return int(response.json()["replayed"])
 
