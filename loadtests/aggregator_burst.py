@@ -26,7 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from skillpulse.config import ClickHouseSettings, Settings
-from skillpulse.kafka import EmbeddedKafka, ensure_topics, wait_until_drained
+from skillpulse.kafka import EmbeddedKafka, client_options, ensure_topics, wait_until_drained
 from skillpulse.loadtest.cgroup import MemoryCgroup
 from skillpulse.loadtest.ledger import Ledger, ledger_check
 from skillpulse.loadtest.probes import status_memory
@@ -42,7 +42,9 @@ TOPIC, GROUP = "burst.events.v1", "burst-aggregator"
 
 async def produce(bootstrap: str, records: KafkaRecords, count: int, ledger: Ledger) -> float:
     """Write `count` records as fast as the broker takes them (acks=all); the seconds it took."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20)
+    # The burst always runs against its own embedded broker: no credentials (client_options(None)).
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20,
+                                **client_options(None))
     await producer.start()
     started = time.perf_counter()
     try:

@@ -33,6 +33,14 @@ class KafkaSettings(BaseSettings):
     stats_topic: str = "skillpulse.pipeline.stats"  # the collectors' counts, for `pipeline_stats`
     partitions: int = Field(default=6, ge=1)
     embedded_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    # How every client of the stack authenticates (skillpulse.kafka.security builds the
+    # options). The embedded broker takes PLAINTEXT only (tansu 0.6 cannot enforce SASL);
+    # Apache Kafka in docker-compose.yml wants SASL_PLAINTEXT + SCRAM-SHA-512, one user per role.
+    security_protocol: str = Field(default="PLAINTEXT", pattern=r"^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
+    sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern=r"^(SCRAM-SHA-512|SCRAM-SHA-256|PLAIN)$")
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; unset: the system's")
 
 
 class ClickHouseSettings(BaseSettings):

@@ -17,7 +17,7 @@ from tincan import Activity, Agent, AgentAccount, RemoteLRS, Statement, Verb
 
 from skillpulse.app import Stack
 from skillpulse.config import Settings
-from skillpulse.kafka import end_offsets
+from skillpulse.kafka import client_options, end_offsets
 from skillpulse.kpi import KpiParams
 from skillpulse.kpi.catalogue import rows, scalar
 from skillpulse.sources.xapi_auth import ensure_xapi_credentials
@@ -57,7 +57,7 @@ def _funnel(stack: Stack) -> dict[str, int]:
 
 async def _topic_values(settings: Settings, bootstrap: str) -> list[bytes]:
     consumer = AIOKafkaConsumer(settings.kafka.topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+                                enable_auto_commit=False, group_id=None, **client_options(settings.kafka))
     await consumer.start()
     try:
         batches = await consumer.getmany(timeout_ms=3000)

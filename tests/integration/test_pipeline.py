@@ -13,7 +13,7 @@ import pytest
 from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
-from skillpulse.kafka import end_offsets
+from skillpulse.kafka import client_options, end_offsets
 from skillpulse.kpi import KpiParams, active_users_series
 from skillpulse.stack_client import Pipeline, client_headers
 from tests.factories import platform_event
@@ -73,7 +73,7 @@ async def test_poison_record_is_dead_lettered_and_the_partition_flows(settings: 
 
     key = ensure_api_keys(settings)["skilltech.tools"]
     async with Stack(settings) as stack:
-        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
         await producer.start()
         await producer.send_and_wait(settings.kafka.topic, b"\x00not json", partition=0)
         await producer.stop()

@@ -24,6 +24,7 @@ from skillpulse.config import Settings
 from skillpulse.credentials import pseudonym_secret
 from skillpulse.dead_letters import letter_json
 from skillpulse.health.stats import AggregatorStats, StatsRow, parse_stats_record, store_stats
+from skillpulse.kafka.security import broker_security
 from skillpulse.store.client import release_freed_memory
 from skillpulse.telemetry import DISABLED, Telemetry
 
@@ -63,7 +64,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
     kafka, options = settings.kafka, settings.aggregator
     stats = stats or AggregatorStats(telemetry.meter)
     redactor = Redactor(payload_key(pseudonym_secret(settings)))
-    broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0,
+    broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0, security=broker_security(kafka),
                          middlewares=telemetry.kafka_middlewares())
 
     @broker.subscriber(

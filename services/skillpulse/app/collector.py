@@ -20,6 +20,7 @@ from skillpulse.config import Settings
 from skillpulse.credentials import open_keyring, pseudonym_secret
 from skillpulse.health.samplers import publish_collector_stats_forever
 from skillpulse.health.stats import CollectorStats
+from skillpulse.kafka.security import broker_security
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.sources.xapi_auth import xapi_credential_hashes
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
@@ -31,6 +32,7 @@ async def collector_role(settings: Settings, bootstrap: str,
     telemetry = telemetry_factory("collector")
     try:
         producer = KafkaBroker(bootstrap, acks="all", logger=logging.getLogger("skillpulse.collector"),
+                               security=broker_security(settings.kafka),
                                middlewares=telemetry.kafka_middlewares())
         await producer.connect()
         try:

@@ -84,7 +84,8 @@ class Stack:
             self.bootstrap = await asyncio.to_thread(kafka.start)
             self._exit.callback(kafka.stop)
         await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
-                                             settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1})
+                                             settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1},
+                            kafka=settings.kafka)
         self._app = create_app(self._role_factories(), settings)
         await self._exit.enter_async_context(self._app.router.lifespan_context(self._app))
         await self._serve(self._app)

@@ -11,10 +11,13 @@ from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 
 from skillpulse.health.stats import AggregatorStats, CollectorStats, stats_record, store_stats
+from skillpulse.kafka.security import client_options
 from skillpulse.kafka.topics import consumer_lag
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
+
+    from skillpulse.config import KafkaSettings
 
 logger = logging.getLogger("skillpulse.health")
 
@@ -42,8 +45,10 @@ async def publish_collector_stats_forever(stats: CollectorStats, producer: Kafka
 
 
 async def sample_consumer_lag_forever(store: Client, stats: AggregatorStats, bootstrap: str, topic: str,
-                                      group_id: str, interval_s: float = 5.0) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+                                      group_id: str, interval_s: float = 5.0, *,
+                                      kafka: KafkaSettings | None = None) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                                **client_options(kafka))
     started = False
     try:
         while True:

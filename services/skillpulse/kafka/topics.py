@@ -15,6 +15,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from skillpulse.config import KafkaSettings
+from skillpulse.kafka.security import client_options
+
 KEY_BUCKETS = 4096
 
 
@@ -29,9 +32,10 @@ def record_key(user_key: str) -> bytes:
         return b""
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
-    """Create the missing topics ({name: partitions}); existing ones are left alone."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(bootstrap: str, topics: dict[str, int], *, kafka: KafkaSettings | None = None) -> None:
+    """Create the missing topics ({name: partitions}); existing ones are left alone.
+    `kafka`: whose credentials to connect with (None: no authentication), here and below."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(kafka))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -44,8 +48,8 @@ async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
         await admin.close()
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def end_offsets(bootstrap: str, topic: str, *, kafka: KafkaSettings | None = None) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options(kafka))
     await consumer.start()
     try:
         await consumer.topics()  # loads cluster metadata
@@ -71,10 +75,12 @@ async def consumer_lag(consumer: AIOKafkaConsumer, topic: str) -> int:
 
 
 async def wait_until_consumed(
-    bootstrap: str, topic: str, group_id: str, targets: dict[int, int], timeout_s: float = 120.0
+    bootstrap: str, topic: str, group_id: str, targets: dict[int, int], timeout_s: float = 120.0,
+    *, kafka: KafkaSettings | None = None,
 ) -> float:
     """Wait until `group_id` committed at least `targets` ({partition: offset}); return seconds waited."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                                **client_options(kafka))
     await consumer.start()  # not subscribed: it never joins the group, it only reads commits
     started = time.monotonic()
     try:
@@ -93,6 +99,8 @@ async def wait_until_consumed(
         await consumer.stop()
 
 
-async def wait_until_drained(bootstrap: str, topic: str, group_id: str, timeout_s: float = 120.0) -> float:
+async def wait_until_drained(bootstrap: str, topic: str, group_id: str, timeout_s: float = 120.0,
+                             *, kafka: KafkaSettings | None = None) -> float:
     """Wait until `group_id` has consumed everything on `topic` right now; return seconds waited."""
-    return await wait_until_consumed(bootstrap, topic, group_id, await end_offsets(bootstrap, topic), timeout_s)
+    targets = await end_offsets(bootstrap, topic, kafka=kafka)
+    return await wait_until_consumed(bootstrap, topic, group_id, targets, timeout_s, kafka=kafka)

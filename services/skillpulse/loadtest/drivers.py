@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from skillpulse.kafka.security import client_options
 from skillpulse.loadtest.ledger import Ledger
 from skillpulse.loadtest.workload import KafkaRecords, http_events
 from skillpulse.sdk import Collector, DeliveryReport, RetryPolicy, encode
@@ -71,7 +72,8 @@ async def drive_kafka(bootstrap: str, topic: str, rate: float, duration_s: float
     """Write records straight to the topic (acks=all), keyed by user like the collector."""
     ledger, records = Ledger(), KafkaRecords()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20,
-                                max_request_size=8 << 20)
+                                # The load test drives the stack's embedded broker: no credentials.
+                                max_request_size=8 << 20, **client_options(None))
     await producer.start()
     try:
         async def send(size: int) -> None:

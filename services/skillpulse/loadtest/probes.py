@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
 
+from skillpulse.config import KafkaSettings
 from skillpulse.extras import needs_extra
+from skillpulse.kafka.security import client_options
 from skillpulse.kafka.topics import group_offsets
 
 with needs_extra("loadtest", "`skillpulse loadtest` (CPU and memory per process)"):
@@ -45,10 +47,11 @@ class KafkaProbe:
     group_id: str
     interval_s: float = 0.5
     samples: list[LagSample] = field(default_factory=list)
+    kafka: KafkaSettings | None = None  # whose credentials (None: none, the embedded broker)
 
     async def run(self, started: float, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group_id,
-                                    enable_auto_commit=False)
+                                    enable_auto_commit=False, **client_options(self.kafka))
         await consumer.start()  # never subscribes: it reads commits without joining the group
         try:
             base = {p: committed for p, (_, committed) in (await group_offsets(consumer, self.topic)).items()}

