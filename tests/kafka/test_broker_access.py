@@ -133,3 +133,13 @@ async def test_a_record_from_an_invented_platform_is_dead_lettered_not_stored(se
         assert stack.store.query("SELECT count() FROM events").result_rows == [(0,)]
         rows = stack.store.query("SELECT reason, platform FROM rejected_events").result_rows
         assert rows == [("unknown_platform", "skilltech.forged")]
+
+
+async def test_a_stack_asked_for_sasl_on_the_embedded_broker_refuses_to_start(settings: Settings) -> None:
+    from skillpulse.kafka.security import KafkaSecurityError
+
+    kafka = settings.kafka.model_copy(update={"bootstrap": None, "security_protocol": "SASL_PLAINTEXT"})
+    with pytest.raises(KafkaSecurityError, match="PLAINTEXT only"):
+        async with Stack(settings.model_copy(update={"kafka": kafka})):
+            pass
+    assert not (settings.paths.data_dir / "broker.json").exists()  # no broker left behind

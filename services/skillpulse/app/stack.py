@@ -23,6 +23,7 @@ from skillpulse.app.http import create_app
 from skillpulse.app.roles import ROLES, Role, RoleFactory
 from skillpulse.config import Settings
 from skillpulse.kafka import EmbeddedKafka, ensure_topics
+from skillpulse.kafka.security import KafkaSecurityError
 from skillpulse.stack_state import Claim, StackState
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
@@ -80,6 +81,9 @@ class Stack:
         self._exit.callback(claim.release)
         self.bootstrap = settings.kafka.bootstrap or ""
         if not self.bootstrap:
+            if settings.kafka.security_protocol != "PLAINTEXT":  # would fail later, at the first connect
+                raise KafkaSecurityError("the embedded broker takes PLAINTEXT only (tansu 0.6 cannot authenticate); "
+                                         "unset SKILLPULSE_KAFKA_SECURITY_PROTOCOL or set SKILLPULSE_KAFKA_BOOTSTRAP")
             kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
             self.bootstrap = await asyncio.to_thread(kafka.start)
             self._exit.callback(kafka.stop)
