@@ -161,7 +161,7 @@ class Pipeline:
 
         started = time.monotonic()
         await wait_until_drained(self.bootstrap, self.settings.kafka.topic, self.settings.aggregator.group_id,
-                                 timeout_s)
+                                 timeout_s, kafka=self.settings.kafka)
         await refresh_rollups(self.url, timeout_s, token=local_operator_token(self.settings.paths.data_dir))
         return time.monotonic() - started
 

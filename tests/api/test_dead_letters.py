@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import httpx
 from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI
 
 from skillpulse.api.dead_letters import create_dead_letter_router
+from skillpulse.api.store_reads import StoreReads
+from skillpulse.config import QuerySettings
 from skillpulse.dead_letters import list_dead_letters
 from tests.test_dead_letters import EVENTS_TOPIC, events_topic, store_dead_letters
 
@@ -39,3 +44,21 @@ async def test_limit_is_bounded(store: Client) -> None:
             answers = {limit: (await client.get("/v1/dead-letters", params={"limit": limit})).status_code
                        for limit in (-1, 0, 1, 1000, 1001, 10**12)}
     assert answers == {-1: 422, 0: 422, 1: 200, 1000: 200, 1001: 422, 10**12: 422}
+
+
+async def test_the_listing_is_under_the_store_read_cap(store: Client) -> None:
+    """The listing waits on the reader handle like a KPI read: past the cap it is 429 at once."""
+    reads = StoreReads(QuerySettings(max_concurrent_reads=1))
+    release = threading.Event()
+    holder = asyncio.create_task(reads.run(release.wait, 10))
+    await asyncio.sleep(0.1)
+    async with events_topic() as (broker, _):
+        app = FastAPI()
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, reads))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            refused = await client.get("/v1/dead-letters")
+            release.set()
+            await holder
+            listed = await client.get("/v1/dead-letters")
+    assert refused.status_code == 429 and refused.json()["detail"]["error"] == "too_many_reads"
+    assert listed.status_code == 200 and reads.in_use == 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict
 
+from skillpulse.api.store_reads import StoreReads
 from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
 
 if TYPE_CHECKING:
@@ -25,13 +25,15 @@ class ReplayRequest(BaseModel):
     reason: str = ""  # only this reason code; "" replays every reason
 
 
-def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str) -> APIRouter:
+def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str,
+                              reads: StoreReads | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1/dead-letters")
+    reads = reads or StoreReads()  # the listing is a read of the store like any other: under the same cap
 
     @router.get("")
     async def dead_letters(reason: str = "",
                            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(list_dead_letters, store, reason=reason, limit=limit)
+        return await reads.run(list_dead_letters, store, reason=reason, limit=limit)
 
     @router.post("/replay")
     async def replay(body: ReplayRequest) -> dict[str, int]:

@@ -59,7 +59,8 @@ async def drain(settings: Settings, bootstrap: str, store: Client) -> None:
     """Store what the topic holds before the role stops (the embedded broker keeps data in
     memory only), then bring the rollups up to date."""
     try:
-        await wait_until_drained(bootstrap, settings.kafka.topic, settings.aggregator.group_id, timeout_s=60)
+        await wait_until_drained(bootstrap, settings.kafka.topic, settings.aggregator.group_id, timeout_s=60,
+                                 kafka=settings.kafka)
         await asyncio.to_thread(refresh_pending, store, wait_for_visibility=False)
     except Exception:
         logger.exception("could not drain the topic before stopping")
@@ -94,7 +95,7 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         routers = (
             Guarded(create_kpi_router(reader, reads), viewer), Guarded(create_health_router(reader, reads), viewer),
             Guarded(create_freshness_router(reader, reads), viewer), Guarded(create_board_router(), viewer),
-            Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic), operator),
+            Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic, reads), operator),
             # On the writer's client: with chdb, clickhouse-connect runs one statement at a time
             # per client, so refresh statements interleave with inserts instead of running beside
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
@@ -103,7 +104,8 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         )
         await exit_stack.enter_async_context(background(
             refresh_forever(writer, settings.aggregator.refresh_interval_s),
-            sample_consumer_lag_forever(writer, stats, bootstrap, settings.kafka.topic, settings.aggregator.group_id),
+            sample_consumer_lag_forever(writer, stats, bootstrap, settings.kafka.topic, settings.aggregator.group_id,
+                                        kafka=settings.kafka),
         ))
         yield Role("aggregator", routers, store=reader)
         # After a clean run only: a start-up that failed later (another role, the HTTP bind)

@@ -85,7 +85,8 @@ async def _measure(scenario: Scenario, settings: Settings) -> Measured:
             url = (await asyncio.to_thread(processes["collector"].wait_serving)).url
             pids["collector"] = processes["collector"].pid
         stop, started = asyncio.Event(), time.perf_counter()
-        kafka = KafkaProbe(state.bootstrap, settings.kafka.topic, settings.aggregator.group_id)
+        kafka = KafkaProbe(state.bootstrap, settings.kafka.topic, settings.aggregator.group_id,
+                           kafka=settings.kafka)
         usage = ProcessProbe(pids)
         probes = [asyncio.create_task(kafka.run(started, stop)), asyncio.create_task(usage.run(stop))]
         options = {k: v for k, v in (("batch", scenario.batch), ("concurrency", scenario.concurrency)) if v}
