@@ -83,3 +83,25 @@ async def test_a_command_sends_the_token_it_is_given(settings: Settings) -> None
     assert allowed.returncode == 0 and len(json.loads(allowed.stdout)) == 2, allowed.stderr
     assert refused.returncode == 1 and "refused this command's token (401)" in refused.stderr
     assert "Traceback" not in refused.stderr and "spk_viewer_wrong" not in refused.stderr
+
+
+async def test_replaying_dead_letters_returns_what_was_skipped_too(settings: Settings) -> None:
+    """Not JSON: the letter keeps no raw record, so the replay cannot rebuild it and says so."""
+    from aiokafka import AIOKafkaProducer
+
+    from skillpulse.dead_letters import ReplayOutcome
+    from skillpulse.kafka import client_options, wait_until_drained
+    from skillpulse.stack_client import Pipeline
+
+    async with Stack(settings) as stack:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
+        await producer.start()
+        try:
+            await producer.send_and_wait(settings.kafka.topic, b"{not json")
+        finally:
+            await producer.stop()
+        await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, timeout_s=60,
+                                 kafka=settings.kafka)
+        running = Pipeline(stack.url, stack.bootstrap, settings, stack)
+        outcome = await running.replay_dead_letters("")
+    assert outcome == ReplayOutcome(replayed=0, skipped=1)

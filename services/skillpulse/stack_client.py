@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
     from skillpulse.app.stack import Stack
+    from skillpulse.dead_letters import ReplayOutcome
     from skillpulse.report.freshness import Freshness
 
 T = TypeVar("T")
@@ -165,14 +166,18 @@ class Pipeline:
         await refresh_rollups(self.url, timeout_s, token=local_operator_token(self.settings.paths.data_dir))
         return time.monotonic() - started
 
-    async def replay_dead_letters(self, reason: str) -> int:
-        """Send the dead letters not yet replayed back to the events topic; how many."""
+    async def replay_dead_letters(self, reason: str) -> ReplayOutcome:
+        """Send the dead letters not yet replayed back to the events topic: how many, and how
+        many pending letters it could not rebuild (they stay pending)."""
+        from skillpulse.dead_letters import ReplayOutcome  # its module imports Kafka code
+
         async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT_S,
                                      headers=client_headers(self.settings)) as client:
             response = await client.post("/v1/dead-letters/replay", json={"reason": reason})
         _refuse_unauthorised(response)
         response.raise_for_status()
-        return int(response.json()["replayed"])
+        answer = response.json()
+        return ReplayOutcome(replayed=int(answer["replayed"]), skipped=int(answer["skipped"]))
 
 
 @asynccontextmanager

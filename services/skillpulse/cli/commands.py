@@ -8,7 +8,7 @@ import logging
 import signal
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from skillpulse.config import Settings, get_settings
 from skillpulse.contract import PLATFORMS
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.errors import SkillpulseError
+
+if TYPE_CHECKING:
+    from skillpulse.dead_letters import ReplayOutcome
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -251,13 +254,15 @@ def dlq_replay(ctx: click.Context, reason: str) -> None:
     """Send dead letters not yet replayed back to the events topic (after a fix)."""
     from skillpulse.stack_client import pipeline
 
-    async def run() -> int:
+    async def run() -> ReplayOutcome:
         async with pipeline(_settings(ctx)) as running:
-            replayed = await running.replay_dead_letters(reason)
+            outcome = await running.replay_dead_letters(reason)
             await running.wait_until_stored()
-            return replayed
+            return outcome
 
-    click.echo(f"replayed {asyncio.run(run())} dead letters")
+    outcome = asyncio.run(run())
+    # Skipped letters could not be rebuilt into a complete event; they stay pending.
+    click.echo(f"replayed {outcome.replayed} dead letters, skipped {outcome.skipped}")
 
 
 @main.command("export-schemas")
@@ -271,7 +276,8 @@ def export_schemas(out: Path | None) -> None:
 
 
 @main.command()
-@click.option("--year", type=int, required=True, help="Calendar year of the report (2026 or later).")
+@click.option("--year", type=int, required=True,
+              help="Calendar year of the report (2026 or later; an earlier year needs stored data).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
 @click.option("--manual-inputs", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML file of the Annex 2 indicators telemetry cannot measure "
