@@ -26,6 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from skillpulse.config import ClickHouseSettings, Settings
+from skillpulse.credentials import local_operator_token
 from skillpulse.kafka import EmbeddedKafka, client_options, ensure_topics, wait_until_drained
 from skillpulse.loadtest.cgroup import MemoryCgroup
 from skillpulse.loadtest.ledger import Ledger, ledger_check
@@ -162,7 +163,8 @@ def main() -> None:
         timeline.phase = "catch-up"
         # The state is published once the HTTP server listens, which a small burst can beat.
         state = aggregator.wait_serving(timeout_s=600)
-        asyncio.run(refresh_rollups(state.url, timeout_s=1800))
+        # An operator route: the token the aggregator's `up` wrote into its data dir.
+        asyncio.run(refresh_rollups(state.url, timeout_s=1800, token=local_operator_token(aggregator.data_dir)))
         catch_up_s = time.perf_counter() - started - drain_s
         time.sleep(2)
         timeline.phase = "idle"
