@@ -122,6 +122,13 @@ async def test_refused_requests_publish_nothing(settings: Settings) -> None:
         void_of_activity = await _post(stack, statement("voided"), headers)
         mismatch = await _post_put(stack, valid, headers, str(uuid.uuid4()))
         too_large = await _post(stack, [statement() for _ in range(1500)], headers)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+            # No statementId: credentials are checked first, so a stranger gets 401 whatever the query.
+            put_stranger = await client.put("/xapi/statements", json=valid,
+                                            headers={"X-Experience-API-Version": "1.0.3"})
+            put_no_id = await client.put("/xapi/statements", json=valid, headers=headers)
+        assert put_stranger.status_code == 401 and put_stranger.json()["error"] == "invalid_lrs_credentials"
+        assert put_no_id.status_code == 400 and put_no_id.json()["error"] == "missing_statement_id"
         assert [r.status_code for r in (no_version, newer, twice, void_of_activity, mismatch)] == [400] * 5
         assert wrong.status_code == missing.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Basic")
         assert too_large.status_code == 413 and too_large.json()["error"] == "too_many_statements"

@@ -56,7 +56,10 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
         request: Request, authorization: Annotated[str | None, Header()] = None,
         version: Annotated[str | None, Header(alias="X-Experience-API-Version")] = None,
     ) -> Response:
-        return await store(request, authorization, version, statement_id=None)
+        platform = platform_of(authorization, credential_hashes)
+        if platform is None:
+            return unauthenticated()
+        return await store(request, platform, version, statement_id=None)
 
     @router.put("/statements", status_code=204)
     async def put_statement(
@@ -64,17 +67,19 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
         authorization: Annotated[str | None, Header()] = None,
         version: Annotated[str | None, Header(alias="X-Experience-API-Version")] = None,
     ) -> Response:
+        platform = platform_of(authorization, credential_hashes)
+        if platform is None:  # before any look at the request: a stranger learns nothing of its shape
+            return unauthenticated()
         if statement_id is None:
             return _problem(400, "missing_statement_id", "PUT /xapi/statements needs ?statementId=")
-        return await store(request, authorization, version, statement_id=statement_id)
+        return await store(request, platform, version, statement_id=statement_id)
 
-    async def store(request: Request, authorization: str | None, version: str | None,
-                    statement_id: str | None) -> Response:
-        platform = platform_of(authorization, credential_hashes)
-        if platform is None:
-            intake.count_refused_request("", "invalid_lrs_credentials")
-            return _problem(401, "invalid_lrs_credentials",
-                            "HTTP Basic with the platform's LRS key and secret required", **_CHALLENGE)
+    def unauthenticated() -> JSONResponse:
+        intake.count_refused_request("", "invalid_lrs_credentials")
+        return _problem(401, "invalid_lrs_credentials",
+                        "HTTP Basic with the platform's LRS key and secret required", **_CHALLENGE)
+
+    async def store(request: Request, platform: str, version: str | None, statement_id: str | None) -> Response:
         if not version_supported(version):
             intake.count_refused_request(platform, "unsupported_xapi_version")
             return _problem(400, "unsupported_xapi_version",
