@@ -52,7 +52,6 @@ async def test_hostile_events_are_refused_with_their_reason_and_the_valid_ones_p
 
 # Until api/problems.unreadable answers `exc.status`/`exc.reason` (NoEvents: 422 no_events),
 # `[]` is a 400 invalid_json; strict, so the line's landing fails this marker and it goes.
-@pytest.mark.xfail(strict=True, reason="api/problems.unreadable still maps every InvalidBody to 400")
 async def test_an_empty_array_is_422(client) -> None:
     http, published = client
     empty = await http.post("/v1/events", content=b"[]", headers=AUTH)

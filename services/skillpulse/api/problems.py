@@ -96,7 +96,8 @@ def refused(exc: Overloaded | BrokerUnavailable, what: str = "events", **headers
 
 
 def unreadable(intake: Intake, platform: str, exc: BatchTooLarge | InvalidBody) -> JSONResponse:
-    """413 or 400 for a body whose events cannot be read, counted as a refused request."""
-    reason, status = ("too_many_events", 413) if isinstance(exc, BatchTooLarge) else ("invalid_json", 400)
+    """The exception's own status (413 too many, 422 none, 400 unreadable) and reason, counted
+    as a refused request."""
+    reason, status = exc.reason, exc.status
     intake.count_refused_request(platform, reason)
     return problem(status, reason, str(exc))
