@@ -43,6 +43,19 @@ def test_a_malformed_stats_record_is_a_value_error(value: bytes) -> None:
         parse_stats_record(value)
 
 
+@pytest.mark.parametrize(("value", "where"), [
+    (b"\xffsecret", "the record"), (b'["secret"]', "at"),
+    (b'{"service": "c", "at": "secret-day", "samples": []}', "at"),
+    (b'{"service": "c", "at": "2026-03-01T10:00:00+00:00", "samples": [["a", "p", "r", 1], ["secret", "p", "r"]]}',
+     "samples[1]"),
+    (b'{"service": "c", "at": "2026-03-01T10:00:00+00:00", "samples": [["a", "p", "r", "secret"]]}', "samples[0]"),
+])
+def test_a_malformed_stats_record_names_the_field_not_its_value(value: bytes, where: str) -> None:
+    with pytest.raises(ValueError, match="malformed stats record") as refused:
+        parse_stats_record(value)
+    assert where in str(refused.value) and "secret" not in str(refused.value)
+
+
 def test_the_collectors_counts_go_out_as_before_and_come_back_when_unpublished() -> None:
     stats = CollectorStats(DISABLED.meter)
     stats.count("accepted", "skilltech.tools", events=2)

@@ -88,14 +88,25 @@ def stats_record(service: str, samples: list[StatsSample]) -> bytes:
 
 
 def parse_stats_record(value: bytes) -> list[StatsRow]:
-    """A stats record from the topic → `pipeline_stats` rows; ValueError if malformed."""
+    """A stats record from the topic → `pipeline_stats` rows; ValueError if malformed, naming
+    the field or sample at fault and never its value (Python's messages quote the value, and
+    the record's producer is not trusted)."""
+    where = "the record (JSON object expected)"
     try:
         record = json.loads(value)
+        where = "at"
         at = datetime.fromisoformat(record["at"])
-        samples = [StatsSample(str(m), str(p), str(r), float(v)) for m, p, r, v in record["samples"]]
-        return stats_rows(str(record["service"]), samples, at)
+        where = "service"
+        service = str(record["service"])
+        where = "samples"
+        samples = []
+        for index, sample in enumerate(record["samples"]):
+            where = f"samples[{index}] (metric, platform, reason, value expected)"
+            metric, platform, reason, number = sample
+            samples.append(StatsSample(str(metric), str(platform), str(reason), float(number)))
+        return stats_rows(service, samples, at)
     except (TypeError, KeyError, ValueError) as exc:
-        raise ValueError(f"malformed stats record: {type(exc).__name__}: {exc}") from None
+        raise ValueError(f"malformed stats record: {where}: {type(exc).__name__}") from None
 
 
 class AggregatorStats:
