@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from click.testing import CliRunner
 
@@ -35,3 +37,24 @@ def test_other_errors_are_not_hidden() -> None:
     finally:
         main.commands.pop("breaks-for-the-test")
     assert isinstance(result.exception, KeyError) and not isinstance(result.exception, SkillpulseError)
+
+
+def test_aiokafka_never_logs_below_info() -> None:
+    """Its DEBUG prints the records it fetches, payloads and all: pinned, whatever the root's level."""
+    @click.command("does-nothing-for-the-test")
+    def nothing() -> None:
+        pass
+
+    aiokafka, root = logging.getLogger("aiokafka"), logging.getLogger()
+    before, root_before = aiokafka.level, root.level
+    main.add_command(nothing)
+    try:
+        for flags, expected in (([], logging.WARNING), (["-v"], logging.INFO)):
+            aiokafka.setLevel(logging.DEBUG)
+            assert CliRunner().invoke(main, [*flags, "does-nothing-for-the-test"]).exit_code == 0
+            root.setLevel(logging.DEBUG)  # a host that logs everything still gets no DEBUG from it
+            assert aiokafka.getEffectiveLevel() == expected
+    finally:
+        main.commands.pop("does-nothing-for-the-test")
+        aiokafka.setLevel(before)
+        root.setLevel(root_before)

@@ -45,8 +45,9 @@ class _Commands(click.Group):
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """Skilltech Pulse: usage telemetry and exact contract KPIs."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(max(level, logging.INFO))  # its DEBUG prints fetched records: payloads
     settings = get_settings()
     ctx.obj = settings.with_data_dir(data_dir) if data_dir else settings
 
