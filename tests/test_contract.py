@@ -3,7 +3,15 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from skillpulse.contract import LoginEvent, ToolUseEvent, TrainingEvent, platform_event_adapter, to_record
+from skillpulse.contract import (
+    LoginEvent,
+    ToolUseEvent,
+    TrainingEvent,
+    event_record_adapter,
+    platform_event_adapter,
+    to_record,
+)
+from skillpulse.pseudonym import Pseudonymiser
 from tests.factories import platform_event
 
 
@@ -54,8 +62,24 @@ def test_offset_is_kept_and_z_accepted() -> None:
 def test_record_drops_user_id_and_carries_platform() -> None:
     event = platform_event_adapter.validate_python(platform_event("training", session_id="abc"))
     record = to_record(event, platform="skilltech.tube", user_key="f" * 64, received_at=datetime.now(UTC),
-                       session_key="hashed")
+                       session_key="e" * 64)
     dumped = record.model_dump_json()
     assert "teacher-42" not in dumped and "user_id" not in dumped
-    assert record.platform == "skilltech.tube" and record.session_id == "hashed"
+    assert record.platform == "skilltech.tube" and record.session_id == "e" * 64
     assert record.status == "completed"
+
+
+def test_a_record_s_session_id_is_the_collector_s_pseudonym_only() -> None:
+    """The collector always hashes the session id (Pseudonymiser.session_key): a raw one on
+    the topic was written by something else and is refused (the aggregator dead-letters it)."""
+    event = platform_event_adapter.validate_python(platform_event("login", session_id="sess-ana"))
+    hashed = Pseudonymiser(b"k" * 32).session_key("skilltech.tools", event.session_id)
+    record = to_record(event, platform="skilltech.tools", user_key="f" * 64, received_at=datetime.now(UTC),
+                       session_key=hashed)
+    assert event_record_adapter.validate_json(record.model_dump_json()) == record
+    document = record.model_dump(mode="json")
+    for raw in ("sess-ana", "E" * 64, "e" * 63, "e" * 65, ""):
+        with pytest.raises(ValidationError) as refused:
+            event_record_adapter.validate_python(document | {"session_id": raw})
+        assert [error["loc"][-1] for error in refused.value.errors()] == ["session_id"]
+    assert event.session_id == "sess-ana"  # the platform's event still takes its own session ids

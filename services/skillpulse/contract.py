@@ -180,7 +180,6 @@ class _Common(_Strict):
     occurred_at: Timestamp = Field(description="When it happened, RFC 3339 with an offset; from 1970-01-01T00:00:00Z "
                                                "and before 2097-01-01T00:00:00Z (what the store holds).")
     organisation_id: Identifier | None = None
-    session_id: Identifier | None = None
 
 
 class _LoginFields(_Common):
@@ -206,6 +205,7 @@ class _TrainingFields(_Common):
 
 class _FromPlatform(_Strict):
     user_id: UserId = Field(description="The platform's own user id; never stored.")
+    session_id: Identifier | None = None
 
 
 class LoginEvent(_LoginFields, _FromPlatform):
@@ -223,24 +223,33 @@ class TrainingEvent(_TrainingFields, _FromPlatform):
 PlatformEvent = Annotated[LoginEvent | ToolUseEvent | TrainingEvent, Field(discriminator="type")]
 
 
+# A keyed hash (HMAC-SHA256, lowercase hex): what the collector's Pseudonymiser gives.
+Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class _Pseudonymous(_Strict):
     schema_version: Literal["v1"] = SCHEMA_VERSION
     platform: Identifier = Field(description="Owner of the API key the event came with.")
-    user_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
-        description="HMAC-SHA256(secret, platform NUL user_id), hex."
-    )
+    user_key: Pseudonym = Field(description="HMAC-SHA256(secret, platform NUL user_id), hex.")
     received_at: Timestamp
 
 
-class LoginRecord(_LoginFields, _Pseudonymous):
+class _PseudonymousSession(_Strict):
+    # The collector always hashes the platform's session id (it can embed a user id), so a raw
+    # one on the topic came from elsewhere: the record is refused and becomes a dead letter.
+    session_id: Pseudonym | None = Field(None, description="HMAC-SHA256(secret, platform NUL session NUL "
+                                                            "session_id), hex.")
+
+
+class LoginRecord(_LoginFields, _PseudonymousSession, _Pseudonymous):
     pass
 
 
-class ToolUseRecord(_ToolUseFields, _Pseudonymous):
+class ToolUseRecord(_ToolUseFields, _PseudonymousSession, _Pseudonymous):
     pass
 
 
-class TrainingRecord(_TrainingFields, _Pseudonymous):
+class TrainingRecord(_TrainingFields, _PseudonymousSession, _Pseudonymous):
     pass
 
 

@@ -31,3 +31,11 @@ def test_poison_and_drifted_records_are_dead_lettered_without_user_id() -> None:
     assert batch.rejected[1].received_at is not None  # received_at kept where readable
     assert [letter.kafka_offset for letter in batch.rejected] == [1, 2, 3]
     assert {letter.stage for letter in batch.rejected} == {"aggregator"}
+
+
+def test_a_record_with_a_raw_session_id_is_a_dead_letter_without_it() -> None:
+    raw = json.loads(record_json("login")) | {"session_id": "sess-leaked-person"}
+    batch = build_batch([FakeRecord(json.dumps(raw).encode(), offset=1)])
+    assert batch.events == [] and [(letter.reason, letter.field_path) for letter in batch.rejected] == [
+        ("string_pattern_mismatch", "login.session_id")]
+    assert "leaked-person" not in str(batch.rejected[0])
