@@ -13,11 +13,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
+import httpx
 import pytest
 
+from skillpulse.access import Access
 from skillpulse.config import PathSettings, Settings
-from skillpulse.credentials import ensure_api_keys
+from skillpulse.credentials import ensure_api_keys, local_operator_token, open_keyring
 from skillpulse.role_process import RoleProcess
 from skillpulse.sources.xapi_auth import ensure_xapi_credentials
 
@@ -28,21 +31,32 @@ EXAMPLES = int(os.environ.get("SKILLPULSE_FUZZ_EXAMPLES", "15"))
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
+class FuzzedStack(NamedTuple):
+    url: str
+    data_dir: Path
+    document: Path  # the stack's OpenAPI document (a viewer route), fetched once
+
+
 @pytest.fixture(scope="module")
-def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data_dir = tmp_path_factory.mktemp("fuzz") / "data"
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedStack]:
+    root = tmp_path_factory.mktemp("fuzz")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
-    stack = RoleProcess(data_dir, "all", env=env).start()
+    process = RoleProcess(root / "data", "all", env=env).start()
     try:
-        yield stack.wait_ready().url, data_dir
+        url = process.wait_ready().url
+        token = local_operator_token(root / "data")
+        document = httpx.get(f"{url}/openapi.json", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        (root / "openapi.json").write_bytes(document.raise_for_status().content)
+        yield FuzzedStack(url, root / "data", root / "openapi.json")
     finally:
-        assert stack.stop() is not None, "the stack had to be killed"
+        assert process.stop() is not None, "the stack had to be killed"
 
 
-def _fuzz(url: str, *credentials: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+def _fuzz(stack: FuzzedStack, *credentials: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     command = [str(SCHEMATHESIS if SCHEMATHESIS.exists() else shutil.which("schemathesis")), "run",
-               f"{url}/openapi.json", "--checks", CHECKS, "--seed", "1", "--max-examples", str(EXAMPLES),
-               "--phases", "examples,coverage,fuzzing", "--workers", "1", "--max-failures", "20",
+               str(stack.document), "--url", stack.url, "--checks", CHECKS, "--seed", "1",
+               "--max-examples", str(EXAMPLES), "--phases", "examples,coverage,fuzzing", "--workers", "1",
+               "--max-failures", "20",
                "--no-color", *credentials]
     # cwd: schemathesis writes its reports and cassettes next to it, not into the repository.
     return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir)
@@ -55,25 +69,30 @@ def _assert_clean(run: subprocess.CompletedProcess[str]) -> None:
     assert "Tested: " in run.stdout, summary  # it did run operations, not merely load the document
 
 
-def test_without_credentials(stack_url: tuple[str, Path], tmp_path: Path) -> None:
-    url, _ = stack_url
-    _assert_clean(_fuzz(url, workdir=tmp_path))
+def _settings(stack: FuzzedStack) -> Settings:
+    return Settings(paths=PathSettings(data_dir=stack.data_dir))
 
 
-def test_with_a_platform_key(stack_url: tuple[str, Path], tmp_path: Path) -> None:
-    url, data_dir = stack_url
-    settings = Settings(paths=PathSettings(data_dir=data_dir))
-    key = ensure_api_keys(settings)["skilltech.tools"]
-    _assert_clean(_fuzz(url, "--header", f"Authorization: Bearer {key}", workdir=tmp_path))
+def test_without_credentials(stack: FuzzedStack, tmp_path: Path) -> None:
+    _assert_clean(_fuzz(stack, workdir=tmp_path))
 
 
-def test_with_an_operator_token(stack_url: tuple[str, Path], tmp_path: Path) -> None:
-    url, data_dir = stack_url
-    token = (data_dir / "operator.token").read_text().strip()
-    _assert_clean(_fuzz(url, "--header", f"Authorization: Bearer {token}", workdir=tmp_path))
+def test_with_a_platform_key(stack: FuzzedStack, tmp_path: Path) -> None:
+    key = ensure_api_keys(_settings(stack))["skilltech.tools"]
+    _assert_clean(_fuzz(stack, "--header", f"Authorization: Bearer {key}", workdir=tmp_path))
 
 
-def test_with_lrs_credentials(stack_url: tuple[str, Path], tmp_path: Path) -> None:
-    url, data_dir = stack_url
-    key, secret = ensure_xapi_credentials(Settings(paths=PathSettings(data_dir=data_dir)))["skilltech.tools"]
-    _assert_clean(_fuzz(url, "--auth", f"{key}:{secret}", workdir=tmp_path))
+def test_with_a_viewer_token(stack: FuzzedStack, tmp_path: Path) -> None:
+    viewer = open_keyring(_settings(stack)).create(Access.VIEWER, label="fuzz")
+    _assert_clean(_fuzz(stack, "--header", f"Authorization: Bearer {viewer.token}", workdir=tmp_path))
+
+
+def test_with_an_operator_token(stack: FuzzedStack, tmp_path: Path) -> None:
+    token = local_operator_token(stack.data_dir)
+    assert token is not None
+    _assert_clean(_fuzz(stack, "--header", f"Authorization: Bearer {token}", workdir=tmp_path))
+
+
+def test_with_lrs_credentials(stack: FuzzedStack, tmp_path: Path) -> None:
+    key, secret = ensure_xapi_credentials(_settings(stack))["skilltech.tools"]
+    _assert_clean(_fuzz(stack, "--auth", f"{key}:{secret}", workdir=tmp_path))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
 
+from skillpulse.api.openapi import problems
 from skillpulse.sources.blog_store import BLOG_ROUTE, MAX_ARTICLES_PER_REQUEST, ArticleBatch, record_articles
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ MAX_BODY_BYTES = MAX_ARTICLES_PER_REQUEST * 2200  # a GUID of at most 2,048 char
 
 
 def create_blog_router(store: Client) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(responses=problems(408, 413, 503))
 
     @router.post(BLOG_ROUTE)
     async def record(request: Request) -> dict[str, int]:
@@ -32,8 +33,8 @@ def create_blog_router(store: Client) -> APIRouter:
         try:
             batch = ArticleBatch.model_validate_json(bytes(body))
         except ValidationError as exc:  # where and why, never the value sent
-            problems = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
-            raise HTTPException(422, problems) from None
+            refused = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+            raise HTTPException(422, refused) from None
         return (await asyncio.to_thread(record_articles, store, batch))._asdict()
 
     return router

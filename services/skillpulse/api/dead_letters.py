@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict
 
+from skillpulse.api.openapi import STORE_READ_ANSWERS, problems
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
 
@@ -27,7 +28,7 @@ class ReplayRequest(BaseModel):
 
 def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str,
                               reads: StoreReads | None = None) -> APIRouter:
-    router = APIRouter(prefix="/v1/dead-letters")
+    router = APIRouter(prefix="/v1/dead-letters", responses=problems(*STORE_READ_ANSWERS))
     reads = reads or StoreReads()  # the listing is a read of the store like any other: under the same cap
 
     @router.get("")

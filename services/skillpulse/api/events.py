@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from pydantic import BaseModel
 
 from skillpulse.access import Access, Keyring
 from skillpulse.api.access import bearer_token
+from skillpulse.api.openapi import INTAKE_ANSWERS, event_batch_schema, json_body, problem_or, problems
 from skillpulse.api.problems import (
     BodyRefused,
     PayloadTooLarge,
@@ -30,12 +32,29 @@ from skillpulse.telemetry import DISABLED
 logger = logging.getLogger("skillpulse.collector")
 
 
+class EventResult(BaseModel):
+    index: int
+    event_id: str | None
+    status: Literal["accepted", "rejected"]
+    errors: list[dict[str, str]] | None = None
+
+
+class EventsReply(BaseModel):
+    """What `POST /v1/events` answers: how many were accepted and refused, and each one's fate."""
+
+    accepted: int
+    rejected: int
+    results: list[EventResult]
+
+
 def create_collector_router(
     settings: CollectorSettings, keyring: Keyring, intake: Intake, tracer: trace.Tracer = DISABLED.tracer,
 ) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(responses=problems(*INTAKE_ANSWERS))
 
-    @router.post("/v1/events", status_code=202)
+    @router.post("/v1/events", status_code=202, openapi_extra=json_body(event_batch_schema(settings.max_events)),
+                 responses={202: {"model": EventsReply, "description": "each event accepted or refused, by index"},
+                            422: problem_or(EventsReply, "every event refused (each reason named), or no event")})
     async def receive_events(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> JSONResponse:

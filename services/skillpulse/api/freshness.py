@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 
+from skillpulse.api.openapi import STORE_READ_ANSWERS, problems
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.contract import PLATFORMS
 from skillpulse.report.freshness import Freshness, data_freshness
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 def create_freshness_router(store: Client, reads: StoreReads | None = None) -> APIRouter:
     reads = reads or StoreReads()
-    router = APIRouter()
+    router = APIRouter(responses=problems(*STORE_READ_ANSWERS))
 
     @router.get("/v1/freshness")
     async def freshness(platform: Annotated[list[str] | None, Query()] = None) -> Freshness:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from skillpulse.api.openapi import STORE_READ_ANSWERS, problems
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.health.snapshot import pipeline_health
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 def create_health_router(store: Client, reads: StoreReads | None = None) -> APIRouter:
     reads = reads or StoreReads()
-    router = APIRouter(prefix="/v1/health")
+    router = APIRouter(prefix="/v1/health", responses=problems(*STORE_READ_ANSWERS))
 
     @router.get("/pipeline")
     async def pipeline(minutes: Annotated[float, Query(gt=0, le=7 * 24 * 60)] = 5.0) -> dict[str, Any]:

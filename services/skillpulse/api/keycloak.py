@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from skillpulse.api.openapi import INTAKE_ANSWERS, problems
 from skillpulse.api.problems import (
     BodyRefused,
     PayloadTooLarge,
@@ -32,7 +33,7 @@ logger = logging.getLogger("skillpulse.collector")
 
 
 def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSettings, intake: Intake) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(responses=problems(*INTAKE_ANSWERS))
 
     @router.post("/v1/sources/keycloak", status_code=202)
     async def receive_keycloak_events(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
+from skillpulse.api.openapi import STORE_READ_ANSWERS, problems
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.contract import PLATFORMS
 from skillpulse.kpi.catalogue import METRICS, Result, compute
@@ -22,7 +23,7 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2149, 6, 6)
 
 
 def create_kpi_router(store: Client, reads: StoreReads | None = None) -> APIRouter:
-    router = APIRouter(prefix="/v1/kpi")
+    router = APIRouter(prefix="/v1/kpi", responses=problems(404, *STORE_READ_ANSWERS))
     reads = reads or StoreReads()
 
     @router.get("")

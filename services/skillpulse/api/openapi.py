@@ -25,6 +25,7 @@ class Problem(BaseModel):
 
     error: str
     message: str
+    errors: list[dict[str, Any]] | None = None  # per field, when the request's fields are refused
 
 
 _WHY = {
@@ -41,9 +42,23 @@ _WHY = {
 }
 
 
+# What a route that takes events may answer, and one that reads the store.
+INTAKE_ANSWERS = (401, 403, 408, 413, 415, 422, 429, 503)
+STORE_READ_ANSWERS = (422, 429, 503)
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that may answer these statuses with a `Problem`."""
-    return {status: {"model": Problem, "description": _WHY[status]} for status in statuses}
+    """`responses=` for a route that may answer these statuses with a `Problem` (JSON, also
+    on a route whose own answer is HTML)."""
+    json = {"application/json": {"schema": {"$ref": _REF_TEMPLATE.format(model="Problem")}}}
+    return {status: {"model": Problem, "description": _WHY[status], "content": json} for status in statuses}
+
+
+def problem_or(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """A response that is either `model` (the route's own answer) or a `Problem`; `model`
+    must also be some status's `"model"` so that its schema is in `components`."""
+    schemas = [{"$ref": _REF_TEMPLATE.format(model=name)} for name in (model.__name__, "Problem")]
+    return {"description": description, "content": {"application/json": {"schema": {"anyOf": schemas}}}}
 
 
 def json_body(schema: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
+from skillpulse.api.openapi import problems
 from skillpulse.store.rollups import refresh_pending
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class RefreshRequest(BaseModel):
 
 
 def create_rollup_router(store: Client) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(responses=problems(503))
 
     @router.post("/v1/rollups/refresh")
     async def refresh(body: RefreshRequest) -> dict[str, int]:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from skillpulse.api.openapi import INTAKE_ANSWERS, problems
 from skillpulse.api.problems import BodyRefused, PayloadTooLarge, body_refused, problem, read_capped, refused
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
@@ -44,7 +45,7 @@ def _problem(status: int, reason: str, message: str, **headers: str) -> JSONResp
 
 
 def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str], intake: Intake) -> APIRouter:
-    router = APIRouter(prefix="/xapi")
+    router = APIRouter(prefix="/xapi", responses=problems(*INTAKE_ANSWERS))
 
     @router.get("/about")
     async def about() -> JSONResponse:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from skillpulse.access import Access, Keyring
 from skillpulse.api.access import AccessRefused, HostAllowlist, access_refused, require
+from skillpulse.api.fastapi_errors import answer_in_problem_shape
 from skillpulse.api.openapi import openapi_document, problems
 from skillpulse.app.roles import Role, RoleFactory
 from skillpulse.config import Settings
@@ -54,15 +55,16 @@ def create_app(roles: Sequence[RoleFactory], settings: Settings) -> FastAPI:
                 role: Role = await started.enter_async_context(start())
                 for router, access in role.routers:
                     if access is None:
-                        app.include_router(router, responses=problems(400))
+                        app.include_router(router, responses=problems(400, 422))
                     else:  # 415: a state change without a JSON body
                         app.include_router(router, dependencies=[Depends(require(keyring, access))],
-                                           responses=problems(400, 401, 403, 415))
+                                           responses=problems(400, 401, 403, 415, 422))
                 app.state.roles.append(role)
             yield
 
     app = FastAPI(title="Skilltech Pulse", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.add_exception_handler(AccessRefused, access_refused)
+    answer_in_problem_shape(app)
     app.add_middleware(HostAllowlist, allowed=settings.access.allowed_hosts)
     app.add_api_route("/healthz", healthz, responses=problems(400))
     _add_docs(app, keyring)
