@@ -63,7 +63,8 @@ def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]
     response = httpx.get(f"{state.url}/v1/{path}", params=query, timeout=REQUEST_TIMEOUT_S,
                          headers=client_headers(settings))
     if response.status_code == 422:
-        raise StackRequestError(response.json()["detail"])
+        refusal = response.json()
+        raise StackRequestError(refusal.get("errors") or refusal["message"])
     _refuse_unauthorised(response)
     response.raise_for_status()
     return response.json()

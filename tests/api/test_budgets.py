@@ -15,6 +15,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI, HTTPException
 
+from skillpulse.api.fastapi_errors import answer_in_problem_shape
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
 from skillpulse.api.store_reads import StoreReads
@@ -31,6 +32,7 @@ WORST = {"from": "2016-12-06", "to": "2026-12-01", "window_days": "3660", "min_l
 
 async def _client(*routers: object) -> httpx.AsyncClient:
     app = FastAPI()
+    answer_in_problem_shape(app)  # as the stack's app does
     for router in routers:
         app.include_router(router)  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
@@ -66,7 +68,7 @@ async def test_a_kpi_read_past_its_time_budget_is_503_not_500(store: Client) -> 
                                                                 "window_days": "366", "organisation": "o"})
     assert answer.status_code in (200, 503)  # a small store may answer within a millisecond
     if answer.status_code == 503:
-        assert answer.json()["detail"]["error"] == "query_over_budget"
+        assert answer.json()["error"] == "query_over_budget"
 
 
 async def test_a_read_past_its_memory_budget_is_503(store: Client) -> None:
@@ -91,7 +93,7 @@ async def test_reads_past_the_cap_are_429_at_once_and_free_again_after(store: Cl
         refused = await http.get("/v1/health/pipeline")
         assert time.monotonic() - started < 0.5  # refused, not queued
         assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
-        assert refused.json()["detail"]["error"] == "too_many_reads"
+        assert refused.json()["error"] == "too_many_reads"
         release.set()
         await asyncio.gather(*holders)
         assert (await http.get("/v1/health/pipeline")).status_code == 200

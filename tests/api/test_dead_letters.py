@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 from fastapi import FastAPI
 
 from skillpulse.api.dead_letters import create_dead_letter_router
+from skillpulse.api.fastapi_errors import answer_in_problem_shape
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.config import QuerySettings
 from skillpulse.dead_letters import list_dead_letters
@@ -54,11 +55,12 @@ async def test_the_listing_is_under_the_store_read_cap(store: Client) -> None:
     await asyncio.sleep(0.1)
     async with events_topic() as (broker, _):
         app = FastAPI()
+        answer_in_problem_shape(app)  # as the stack's app does
         app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, reads))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             refused = await client.get("/v1/dead-letters")
             release.set()
             await holder
             listed = await client.get("/v1/dead-letters")
-    assert refused.status_code == 429 and refused.json()["detail"]["error"] == "too_many_reads"
+    assert refused.status_code == 429 and refused.json()["error"] == "too_many_reads"
     assert listed.status_code == 200 and reads.in_use == 0

@@ -28,6 +28,8 @@ async def http_exception(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc.detail, list):  # a route's own list of field errors (already without input)
         return JSONResponse({"error": "invalid_request", "message": "the request is refused (see errors)",
                              "errors": exc.detail}, status_code=status, headers=headers or None)
+    if isinstance(exc.detail, dict) and {"error", "message"} <= exc.detail.keys():  # a route's own problem
+        return problem(status, str(exc.detail["error"]), str(exc.detail["message"]), **headers)
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else _phrase(status)
     reason = _phrase(status).lower().replace(" ", "_").replace("-", "_")
     return problem(status, reason, message, **headers)
