@@ -25,9 +25,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from skillpulse.config import ClickHouseSettings, Settings
+from skillpulse.config import ClickHouseSettings, PrivacySettings, Settings
 from skillpulse.credentials import local_operator_token
 from skillpulse.kafka import EmbeddedKafka, client_options, ensure_topics, wait_until_drained
+from skillpulse.kafka.signing import RecordSigner, record_signer
 from skillpulse.loadtest.cgroup import MemoryCgroup
 from skillpulse.loadtest.ledger import Ledger, ledger_check
 from skillpulse.loadtest.probes import status_memory
@@ -39,9 +40,10 @@ from skillpulse.store import open_store
 
 RESULTS = Path(__file__).parent / "results"
 TOPIC, GROUP = "burst.events.v1", "burst-aggregator"
+PSEUDONYM_KEY = "f" * 64  # the aggregator's; the burst's records are signed with a key derived from it
 
 
-async def produce(bootstrap: str, records: KafkaRecords, count: int, ledger: Ledger) -> float:
+async def produce(bootstrap: str, records: KafkaRecords, signer: RecordSigner, count: int, ledger: Ledger) -> float:
     """Write `count` records as fast as the broker takes them (acks=all); the seconds it took."""
     # The burst always runs against its own embedded broker: no credentials (client_options(None)).
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20,
@@ -51,7 +53,8 @@ async def produce(bootstrap: str, records: KafkaRecords, count: int, ledger: Led
     try:
         for start in range(0, count, 10_000):
             triples = records.take(min(10_000, count - start))
-            futures = [await producer.send(TOPIC, value, key=key) for key, value, _ in triples]
+            futures = [await producer.send(TOPIC, value, key=key, headers=signer.kafka_headers(value))
+                       for key, value, _ in triples]
             await asyncio.gather(*futures)
             ledger.sent += len(triples)
             ledger.acknowledged.update(event_id for _, _, event_id in triples)
@@ -139,15 +142,17 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
         "SKILLPULSE_KAFKA_BOOTSTRAP": bootstrap, "SKILLPULSE_KAFKA_TOPIC": TOPIC,
         "SKILLPULSE_AGGREGATOR_GROUP_ID": GROUP,
-        "SKILLPULSE_CLICKHOUSE_PATH": str(work / "store"), "SKILLPULSE_PSEUDONYM_KEY": "f" * 64,
+        "SKILLPULSE_CLICKHOUSE_PATH": str(work / "store"), "SKILLPULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "SKILLPULSE_COLLECTOR_API_KEY_HASHES": "{}"} | dict(setting.split("=", 1) for setting in args.set)
     if args.batch_rows:
         env["SKILLPULSE_AGGREGATOR_BATCH_MAX_ROWS"] = str(args.batch_rows)
+    signer = record_signer(Settings(privacy=PrivacySettings(pseudonym_key=PSEUDONYM_KEY)))
     cgroup: MemoryCgroup | None = None
     aggregator = RoleProcess(work / "agg", "aggregator", env=env)
     try:
         asyncio.run(ensure_topics(bootstrap, {TOPIC: 6}))
-        produce_s = asyncio.run(produce(bootstrap, records, args.events, ledger))  # the burst waits in Kafka first
+        # The burst waits in Kafka first.
+        produce_s = asyncio.run(produce(bootstrap, records, signer, args.events, ledger))
         if args.memory_limit_mb:
             cgroup = MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
             evict_engine_library()

@@ -41,8 +41,9 @@ def record_json(kind: str = "login", *, user_key: str = USER_KEY_A, platform: st
 
 
 class FakeRecord:
-    def __init__(self, value: bytes | None, offset: int = 0, partition: int = 0, topic: str = "t") -> None:
-        self.value, self.offset, self.partition, self.topic = value, offset, partition, topic
+    def __init__(self, value: bytes | None, offset: int = 0, partition: int = 0, topic: str = "t",
+                 headers: tuple[tuple[str, bytes], ...] = ()) -> None:
+        self.value, self.offset, self.partition, self.topic, self.headers = value, offset, partition, topic, headers
 
 
 def store_records(store: Client, values: list[bytes]) -> None:

@@ -18,6 +18,7 @@ from faststream.kafka.annotations import KafkaMessage
 from skillpulse.aggregator import build_batch, write_batch
 from skillpulse.contract import event_record_adapter
 from skillpulse.dead_letters import ReplayOutcome, list_dead_letters, replay_dead_letters
+from skillpulse.kafka.signing import RecordSigner, signature_of
 from skillpulse.kafka.topics import record_key
 from tests.factories import USER_KEY_A, FakeRecord, record_json
 
@@ -40,15 +41,20 @@ def store_dead_letters(store: Client) -> dict[str, Any]:
     return drifted
 
 
+SIGNER = RecordSigner(b"record-signing-key-" + b"k" * 32)
+
+
 @asynccontextmanager
-async def events_topic() -> AsyncIterator[tuple[KafkaBroker, list[tuple[bytes, bytes]]]]:
-    """A broker whose events topic keeps what is published to it: (value, key), b"" for no key."""
+async def events_topic() -> AsyncIterator[tuple[KafkaBroker, list[tuple[bytes, bytes, bytes | None]]]]:
+    """A broker whose events topic keeps what is published to it: (value, key, signature),
+    b"" for no key, None for no signature."""
     broker = KafkaBroker()
-    published: list[tuple[bytes, bytes]] = []
+    published: list[tuple[bytes, bytes, bytes | None]] = []
 
     @broker.subscriber(EVENTS_TOPIC)
     async def capture(message: KafkaMessage) -> None:
-        published.append((message.body, message.raw_message.key or b""))
+        record = message.raw_message
+        published.append((message.body, record.key or b"", signature_of(record.headers)))
 
     async with TestKafkaBroker(broker):
         yield broker, published
@@ -79,12 +85,13 @@ def test_dead_letters_are_listed_with_their_columns_named(store: Client) -> None
 async def test_replay_publishes_each_rebuildable_letter_once(store: Client) -> None:
     drifted = store_dead_letters(store)
     async with events_topic() as (broker, published):
-        assert await replay_dead_letters(store, broker, EVENTS_TOPIC) == ReplayOutcome(replayed=1, skipped=1)
-        [(value, key)] = published
+        assert await replay_dead_letters(store, broker, EVENTS_TOPIC, SIGNER) == ReplayOutcome(replayed=1, skipped=1)
+        [(value, key, signature)] = published
         assert (json.loads(value), key) == (drifted, record_key(USER_KEY_A))
+        assert SIGNER.verify(value, signature)  # signed like the collector's records: the aggregator takes it
         assert event_record_adapter.validate_json(value).event_id == UUID(drifted["event_id"])  # stored this time
         # The unreadable letter stays pending, and is skipped (and said so) each time.
-        assert await replay_dead_letters(store, broker, EVENTS_TOPIC) == ReplayOutcome(replayed=0, skipped=1)
+        assert await replay_dead_letters(store, broker, EVENTS_TOPIC, SIGNER) == ReplayOutcome(replayed=0, skipped=1)
     assert len(published) == 1
     assert sorted((letter["reason"], letter["replayed"]) for letter in list_dead_letters(store)) == [
         ("extra_forbidden", 1), ("invalid_json", 0)]

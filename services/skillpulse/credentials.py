@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from datetime import UTC, datetime
@@ -40,6 +42,14 @@ def pseudonym_secret(settings: Settings) -> bytes:
     if not path.exists():
         _write_private(path, secrets.token_hex(32))
     return path.read_text().strip().encode()
+
+
+def derived_key(secret: bytes, label: bytes) -> bytes:
+    """A key for one use (`label`) derived from the pseudonym secret: the secret itself
+    is used for pseudonyms only, and no derived hash can equal a user_key."""
+    if len(secret) < 32:  # the Pseudonymiser's rule: an empty or short key file is an error, not a weak hash
+        raise ValueError("the pseudonym key must be at least 32 bytes")
+    return hmac.new(secret, label, hashlib.sha256).digest()
 
 
 def keyring_path(settings: Settings) -> Path:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:  # only its type: listing dead letters needs no broker
     from faststream.kafka import KafkaBroker
 
+    from skillpulse.kafka.signing import RecordSigner
+
 
 class DeadLetter(NamedTuple):
     """A row of `rejected_events`: where the record was, why it failed, and what of it is
@@ -106,16 +108,18 @@ def _rebuilt(letter: DeadLetter) -> LoginRecord | ToolUseRecord | TrainingRecord
         return None
 
 
-async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: str, *, reason: str = "",
-                              limit: int = 10_000) -> ReplayOutcome:
+async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: str, signer: RecordSigner, *,
+                              reason: str = "", limit: int = 10_000) -> ReplayOutcome:
     """Publish the not-yet-replayed dead letters whose safe fields form a complete event
-    (their payload, as kept) to the events topic; the others are skipped and counted."""
+    (their payload, as kept, signed like the collector's records) to the events topic; the
+    others are skipped and counted."""
     pending = [listed.letter for listed in read_dead_letters(store, reason=reason, limit=limit) if not listed.replayed]
     sent: list[DeadLetter] = []
     for letter in pending:
         event = _rebuilt(letter)
         if event is not None:
-            await broker.publish(letter.payload.encode(), events_topic, key=record_key(event.user_key))
+            value = letter.payload.encode()
+            await broker.publish(value, events_topic, key=record_key(event.user_key), headers=signer.headers(value))
             sent.append(letter)
     if sent:
         replays = [DeadLetterReplay(letter.topic, letter.kafka_partition, letter.kafka_offset) for letter in sent]

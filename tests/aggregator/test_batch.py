@@ -39,3 +39,25 @@ def test_a_record_with_a_raw_session_id_is_a_dead_letter_without_it() -> None:
     assert batch.events == [] and [(letter.reason, letter.field_path) for letter in batch.rejected] == [
         ("string_pattern_mismatch", "login.session_id")]
     assert "leaked-person" not in str(batch.rejected[0])
+
+
+def test_records_the_collector_did_not_sign_are_dead_letters_never_replayable() -> None:
+    from skillpulse.kafka.signing import SIGNATURE_HEADER, RecordSigner
+
+    signer, other = RecordSigner(b"s" * 32), RecordSigner(b"o" * 32)
+    good, unsigned, forged, wrong_value = (record_json("login") for _ in range(4))
+    records = [
+        FakeRecord(good, offset=0, headers=tuple(signer.kafka_headers(good))),
+        FakeRecord(unsigned, offset=1),
+        FakeRecord(forged, offset=2, headers=tuple(other.kafka_headers(forged))),
+        FakeRecord(wrong_value, offset=3, headers=tuple(signer.kafka_headers(good))),  # another record's signature
+        FakeRecord(unsigned, offset=4, headers=((SIGNATURE_HEADER, b"not hex"),)),
+    ]
+    batch = build_batch(records, signer=signer)
+    assert [row[0] for row in batch.events] == [json.loads(good)["event_id"]]
+    assert [(letter.kafka_offset, letter.reason, letter.replayable) for letter in batch.rejected] == [
+        (1, "unsigned_record", False), (2, "bad_signature", False), (3, "bad_signature", False),
+        (4, "bad_signature", False)]
+    # Redacted like any letter: the safe fields of what was a whole, valid event.
+    assert json.loads(batch.rejected[0].payload)["event_id"] == json.loads(unsigned)["event_id"]
+    assert build_batch(records[1:2]).events  # without a signer (tests, tools): no check

@@ -17,6 +17,7 @@ from skillpulse.collector.intake import Intake
 from skillpulse.collector.publisher import RecordPublisher
 from skillpulse.config import CollectorSettings
 from skillpulse.health.stats import CollectorStats
+from skillpulse.kafka.signing import RecordSigner
 from skillpulse.pseudonym import Pseudonymiser
 
 TOPIC = "skillpulse.events.v1"
@@ -42,7 +43,8 @@ async def served(route: Callable[[Intake], APIRouter], settings: CollectorSettin
         published.append(message.body)
 
     app = FastAPI()
-    app.include_router(route(Intake(settings, Pseudonymiser(b"s" * 32), RecordPublisher(broker, TOPIC), stats)))
+    publisher = RecordPublisher(broker, TOPIC, RecordSigner(b"s" * 32))
+    app.include_router(route(Intake(settings, Pseudonymiser(b"s" * 32), publisher, stats)))
     async with (TestKafkaBroker(broker),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
         yield client, published

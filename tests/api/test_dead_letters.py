@@ -14,7 +14,7 @@ from skillpulse.api.fastapi_errors import answer_in_problem_shape
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.config import QuerySettings
 from skillpulse.dead_letters import list_dead_letters
-from tests.test_dead_letters import EVENTS_TOPIC, events_topic, store_dead_letters
+from tests.test_dead_letters import EVENTS_TOPIC, SIGNER, events_topic, store_dead_letters
 
 
 async def test_lists_and_replays_dead_letters(store: Client) -> None:
@@ -22,7 +22,7 @@ async def test_lists_and_replays_dead_letters(store: Client) -> None:
     expected = list_dead_letters(store, reason="invalid_json")
     async with events_topic() as (broker, published):
         app = FastAPI()
-        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC))
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, SIGNER))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             listed = await client.get("/v1/dead-letters", params={"reason": "invalid_json"})
             replay = await client.post("/v1/dead-letters/replay", json={"reason": "invalid_json"})
@@ -40,7 +40,7 @@ async def test_limit_is_bounded(store: Client) -> None:
     """`limit=-1` was a 500: a bound outside 1..1000 is 422 now."""
     async with events_topic() as (broker, _):
         app = FastAPI()
-        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC))
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, SIGNER))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             answers = {limit: (await client.get("/v1/dead-letters", params={"limit": limit})).status_code
                        for limit in (-1, 0, 1, 1000, 1001, 10**12)}
@@ -56,7 +56,7 @@ async def test_the_listing_is_under_the_store_read_cap(store: Client) -> None:
     async with events_topic() as (broker, _):
         app = FastAPI()
         answer_in_problem_shape(app)  # as the stack's app does
-        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, reads))
+        app.include_router(create_dead_letter_router(store, broker, EVENTS_TOPIC, SIGNER, reads))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             refused = await client.get("/v1/dead-letters")
             release.set()

@@ -17,6 +17,7 @@ from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.dead_letters import ReplayOutcome, replay_dead_letters
 from skillpulse.kafka import end_offsets
+from skillpulse.kafka.signing import record_signer
 from skillpulse.kafka.topics import ensure_topics, wait_until_drained
 from tests.aggregator.nasty_records import CORPUS, EMAIL, markers_in
 
@@ -57,12 +58,15 @@ async def _write_corpus(settings: Settings) -> None:
     assert settings.kafka.bootstrap is not None
     await ensure_topics(settings.kafka.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
                                                    settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1})
+    # Signed with the stack's key: the subject is what a letter keeps of a nasty record, not
+    # the refusal of unsigned ones (then every letter would be `unsigned_record`).
+    signer = record_signer(settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:
         for nasty in CORPUS:
             await producer.send_and_wait(settings.kafka.topic, nasty.value, key=nasty.key,
-                                         headers=list(nasty.headers), partition=0)
+                                         headers=[*nasty.headers, *signer.kafka_headers(nasty.value)], partition=0)
         # The stats topic too: the aggregator reads it, and a malformed record there is logged.
         bad_stats = ({"at": EMAIL}, {"at": "2026-03-01T10:00:00+00:00", "service": "c", "samples": [[1, 2, 3, EMAIL]]})
         for stats in bad_stats:
@@ -98,7 +102,7 @@ async def test_nasty_records_become_dead_letters_without_identifiers(
         broker = KafkaBroker(stack.bootstrap)
         async with broker:
             await broker.start()
-            outcome = await replay_dead_letters(stack.store, broker, settings.kafka.topic)
+            outcome = await replay_dead_letters(stack.store, broker, settings.kafka.topic, record_signer(settings))
         assert outcome == ReplayOutcome(replayed=len(replayable), skipped=len(CORPUS) - len(replayable))
         await _drained(stack, settings)
         stored = _rows(stack, "events")

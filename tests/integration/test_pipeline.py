@@ -14,6 +14,7 @@ from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.credentials import ensure_api_keys
 from skillpulse.kafka import client_options, end_offsets
+from skillpulse.kafka.signing import record_signer
 from skillpulse.kpi import KpiParams, active_users_series
 from skillpulse.stack_client import Pipeline, client_headers
 from tests.factories import platform_event
@@ -75,7 +76,9 @@ async def test_poison_record_is_dead_lettered_and_the_partition_flows(settings: 
     async with Stack(settings) as stack:
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
         await producer.start()
-        await producer.send_and_wait(settings.kafka.topic, b"\x00not json", partition=0)
+        poison = b"\x00not json"  # signed: the subject is a record the aggregator cannot read
+        await producer.send_and_wait(settings.kafka.topic, poison, partition=0,
+                                     headers=record_signer(settings).kafka_headers(poison))
         await producer.stop()
         good = [platform_event() for _ in range(30)]
         assert (await _post(stack, good, key)).status_code == 202

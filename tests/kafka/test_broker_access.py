@@ -10,6 +10,7 @@ a new build enforces SCRAM, which is when the stack should turn it on.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import time
@@ -24,6 +25,8 @@ from aiokafka.errors import KafkaConnectionError
 from skillpulse.app import Stack
 from skillpulse.config import Settings
 from skillpulse.kafka import EmbeddedKafka, client_options, wait_until_drained
+from skillpulse.kafka.signing import RecordSigner, record_signer
+from skillpulse.stack_client import client_headers
 from tests.factories import record_json
 
 pytestmark = pytest.mark.integration
@@ -118,13 +121,15 @@ def test_canary_tansu_authentication_cannot_be_relied_on(authenticating_tansu: s
 
 
 async def test_a_record_from_an_invented_platform_is_dead_lettered_not_stored(settings: Settings) -> None:
-    """What a local forger can do: write a record for a platform the stack does not know.
-    The aggregator keeps it out of the events (a dead letter), whatever wrote it."""
+    """A record for a platform the stack does not know is kept out of the events (a dead
+    letter), even signed: the platform check stands on its own behind the signature's."""
     async with Stack(settings) as stack:
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
         await producer.start()
         try:
-            await producer.send_and_wait(settings.kafka.topic, record_json("login", platform="skilltech.forged"))
+            forged = record_json("login", platform="skilltech.forged")
+            await producer.send_and_wait(settings.kafka.topic, forged,
+                                         headers=record_signer(settings).kafka_headers(forged))
         finally:
             await producer.stop()
         await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id,
@@ -143,3 +148,46 @@ async def test_a_stack_asked_for_sasl_on_the_embedded_broker_refuses_to_start(se
         async with Stack(settings.model_copy(update={"kafka": kafka})):
             pass
     assert not (settings.paths.data_dir / "broker.json").exists()  # no broker left behind
+
+
+async def test_only_records_signed_with_the_stack_key_are_stored_and_a_replay_is_signed(settings: Settings) -> None:
+    """What a local forger can do on the embedded broker (it authenticates no client): write
+    a record of a KNOWN platform straight to the topic. Unsigned, or signed with any key but
+    the one derived from the data dir's secret, it is a dead letter, never replayable."""
+    import httpx
+
+    signer, stranger = record_signer(settings), RecordSigner(b"a-forger-s-own-key-" + b"f" * 32)
+    unsigned, foreign, genuine = (record_json("login") for _ in range(3))
+    drifted = json.dumps(json.loads(record_json("login")) | {"extra": 1}).encode()  # a replayable letter
+    async with Stack(settings) as stack:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
+        await producer.start()
+        try:
+            await producer.send_and_wait(settings.kafka.topic, unsigned, partition=0)
+            await producer.send_and_wait(settings.kafka.topic, foreign, partition=0,
+                                         headers=stranger.kafka_headers(foreign))
+            for value in (genuine, drifted):
+                await producer.send_and_wait(settings.kafka.topic, value, partition=0,
+                                             headers=signer.kafka_headers(value))
+        finally:
+            await producer.stop()
+        await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id,
+                                 timeout_s=60, kafka=settings.kafka)
+        assert stack.store is not None
+        stored = [str(row[0]) for row in stack.store.query("SELECT event_id FROM events").result_rows]
+        assert stored == [json.loads(genuine)["event_id"]]
+        letters = stack.store.query("SELECT event_id, reason, platform, replayable FROM rejected_events "
+                                    "ORDER BY kafka_offset").result_rows
+        assert [(str(event_id), *rest) for event_id, *rest in letters] == [
+            (json.loads(unsigned)["event_id"], "unsigned_record", "skilltech.tools", False),
+            (json.loads(foreign)["event_id"], "bad_signature", "skilltech.tools", False),
+            (json.loads(drifted)["event_id"], "extra_forbidden", "skilltech.tools", True)]
+        # The operator's replay goes through the aggregator, which signs what it sends back.
+        async with httpx.AsyncClient(base_url=stack.url, headers=client_headers(settings)) as client:
+            replay = await client.post("/v1/dead-letters/replay", json={"reason": ""})
+        assert replay.json() == {"replayed": 1, "skipped": 2}
+        await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id,
+                                 timeout_s=60, kafka=settings.kafka)
+        stored = [str(row[0]) for row in stack.store.query("SELECT event_id FROM events ORDER BY event_id").result_rows]
+        assert stored == sorted([json.loads(genuine)["event_id"], json.loads(drifted)["event_id"]])
+        assert stack.store.query("SELECT count() FROM rejected_events").result_rows == [(3,)]  # no new letter

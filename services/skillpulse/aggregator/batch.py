@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from skillpulse.aggregator.redaction import EPHEMERAL, KafkaRecord, Redactor, safe_field_path
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
 from skillpulse.dead_letters import DeadLetter
+from skillpulse.kafka.signing import RecordSigner, signature_of
 
 _FROM_KAFKA = ("kafka_partition", "kafka_offset")
 EVENT_COLUMNS = (
@@ -74,12 +75,24 @@ def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, o
     return row
 
 
+def _unsigned(record: KafkaRecord, signer: RecordSigner) -> str:
+    """Why the record's signature is refused ('' if it is valid)."""
+    signature = signature_of(record.headers or ())
+    if signature is None:
+        return "unsigned_record"
+    return "" if signer.verify(record.value or b"", signature) else "bad_signature"
+
+
 def build_batch(records: Sequence[KafkaRecord], redactor: Redactor = EPHEMERAL, *,
-                platforms: Collection[str] | None = None) -> Batch:
+                platforms: Collection[str] | None = None, signer: RecordSigner | None = None) -> Batch:
     """Events, voids and dead letters of a batch of records. `platforms`: the known ones,
-    a record of any other is a dead letter (None: any platform, for tests and tools)."""
+    a record of any other is a dead letter; `signer`: a record it did not sign is a dead
+    letter, never replayable (None, for either: no check, for tests and tools)."""
     batch = Batch()
     for record in records:
+        if signer is not None and (refused := _unsigned(record, signer)):
+            batch.rejected.append(redactor.letter(record, refused, "", may_replay=False))
+            continue
         try:
             event = event_record_adapter.validate_json(record.value or b"")
         except ValidationError as exc:

@@ -16,13 +16,14 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, get_args
 
 import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 
 from skillpulse.contract import LoginMethod, Timestamp, ToolAction, ToolCategory, TrainingStatus, event_record_adapter
+from skillpulse.credentials import derived_key
 from skillpulse.dead_letters import DeadLetter
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -89,6 +90,7 @@ class KafkaRecord(Protocol):
     partition: int
     offset: int
     value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
 
 
 class KeptFields(NamedTuple):
@@ -145,11 +147,8 @@ _PATH_NAMES = frozenset({*SAFE_FIELDS, "login", "tool_use", "training", "void", 
 
 
 def payload_key(secret: bytes) -> bytes:
-    """The HMAC key of dead-letter payloads, derived from the pseudonym secret: a payload's
-    hash can never equal a user_key, and the secret itself is used for one thing only."""
-    if len(secret) < 32:  # the Pseudonymiser's rule: an empty or short key file is an error, not a weak hash
-        raise ValueError("the pseudonym key must be at least 32 bytes")
-    return hmac.new(secret, b"skillpulse dead-letter payload v1", hashlib.sha256).digest()
+    """The HMAC key of dead-letter payloads, derived from the pseudonym secret."""
+    return derived_key(secret, b"skillpulse dead-letter payload v1")
 
 
 class Redactor:
@@ -163,7 +162,9 @@ class Redactor:
     def payload_hmac(self, value: bytes) -> str:
         return hmac.new(self._key, value, hashlib.sha256).hexdigest()
 
-    def letter(self, record: KafkaRecord, reason: str, field_path: str) -> DeadLetter:
+    def letter(self, record: KafkaRecord, reason: str, field_path: str, *, may_replay: bool = True) -> DeadLetter:
+        """`may_replay=False`: never replayable, whatever it holds (a forged record must not
+        come back signed by the replay)."""
         value = record.value or b""
         kept = kept_fields(value)
         fields = kept.fields
@@ -175,7 +176,7 @@ class Redactor:
             topic=record.topic, kafka_partition=record.partition,
             kafka_offset=record.offset, payload=json.dumps(fields, ensure_ascii=False) if fields else "",
             payload_hmac=self.payload_hmac(value), payload_bytes=len(value), dropped_keys=kept.dropped_keys,
-            replayable=kept.replayable)
+            replayable=kept.replayable and may_replay)
 
     def __repr__(self) -> str:  # never print the key
         return "Redactor(<key>)"

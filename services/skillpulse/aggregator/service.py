@@ -25,6 +25,7 @@ from skillpulse.credentials import pseudonym_secret
 from skillpulse.dead_letters import letter_json
 from skillpulse.health.stats import AggregatorStats, StatsRow, parse_stats_record, store_stats
 from skillpulse.kafka.security import broker_security
+from skillpulse.kafka.signing import record_signer
 from skillpulse.store.client import release_freed_memory
 from skillpulse.telemetry import DISABLED, Telemetry
 
@@ -64,6 +65,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
     kafka, options = settings.kafka, settings.aggregator
     stats = stats or AggregatorStats(telemetry.meter)
     redactor = Redactor(payload_key(pseudonym_secret(settings)))
+    signer = record_signer(settings)  # always on: the embedded broker lets any local process write
     broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0, security=broker_security(kafka),
                          middlewares=telemetry.kafka_middlewares())
 
@@ -82,7 +84,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         records = message.raw_message
         # Parsing a whole batch is CPU work: off the event loop, like the insert.
         batch = await asyncio.to_thread(build_batch, records if isinstance(records, tuple) else (records,),
-                                        redactor, platforms=settings.collector.platforms)
+                                        redactor, platforms=settings.collector.platforms, signer=signer)
         try:
             for letter in batch.rejected:  # the letter as stored, never the record (nor its key or headers)
                 await broker.publish(letter_json(letter), kafka.dlq_topic, headers={"reason": letter.reason})

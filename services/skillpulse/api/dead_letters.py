@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from skillpulse.api.openapi import STORE_READ_ANSWERS, problems
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.dead_letters import list_dead_letters, replay_dead_letters
+from skillpulse.kafka.signing import RecordSigner
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -26,7 +27,7 @@ class ReplayRequest(BaseModel):
     reason: str = ""  # only this reason code; "" replays every reason
 
 
-def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str,
+def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: str, signer: RecordSigner,
                               reads: StoreReads | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1/dead-letters", responses=problems(*STORE_READ_ANSWERS))
     reads = reads or StoreReads()  # the listing is a read of the store like any other: under the same cap
@@ -38,7 +39,7 @@ def create_dead_letter_router(store: Client, broker: KafkaBroker, events_topic: 
 
     @router.post("/replay")
     async def replay(body: ReplayRequest) -> dict[str, int]:
-        outcome = await replay_dead_letters(store, broker, events_topic, reason=body.reason)
+        outcome = await replay_dead_letters(store, broker, events_topic, signer, reason=body.reason)
         return dict(outcome._asdict())
 
     return router

@@ -29,6 +29,7 @@ from skillpulse.config import Settings
 from skillpulse.health.samplers import sample_consumer_lag_forever
 from skillpulse.health.stats import AggregatorStats
 from skillpulse.kafka import wait_until_drained
+from skillpulse.kafka.signing import record_signer
 from skillpulse.store import apply_migrations, open_store
 from skillpulse.store.allocator import tune_allocator
 from skillpulse.store.client import limit_reads, release_freed_memory
@@ -95,7 +96,8 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         routers = (
             Guarded(create_kpi_router(reader, reads), viewer), Guarded(create_health_router(reader, reads), viewer),
             Guarded(create_freshness_router(reader, reads), viewer), Guarded(create_board_router(), viewer),
-            Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic, reads), operator),
+            Guarded(create_dead_letter_router(reader, consumer, settings.kafka.topic, record_signer(settings),
+                                                      reads), operator),
             # On the writer's client: with chdb, clickhouse-connect runs one statement at a time
             # per client, so refresh statements interleave with inserts instead of running beside
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.

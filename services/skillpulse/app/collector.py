@@ -21,6 +21,7 @@ from skillpulse.credentials import open_keyring, pseudonym_secret
 from skillpulse.health.samplers import publish_collector_stats_forever
 from skillpulse.health.stats import CollectorStats
 from skillpulse.kafka.security import broker_security
+from skillpulse.kafka.signing import record_signer
 from skillpulse.pseudonym import Pseudonymiser
 from skillpulse.sources.xapi_auth import xapi_credential_hashes
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
@@ -38,7 +39,7 @@ async def collector_role(settings: Settings, bootstrap: str,
         try:
             counts = CollectorStats(telemetry.meter)
             intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
-                            RecordPublisher(producer, settings.kafka.topic), counts)
+                            RecordPublisher(producer, settings.kafka.topic, record_signer(settings)), counts)
             router = create_collector_router(settings.collector, open_keyring(settings), intake, telemetry.tracer)
             keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
             xapi = create_xapi_router(settings.xapi, xapi_credential_hashes(settings), intake)

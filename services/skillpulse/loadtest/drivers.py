@@ -15,6 +15,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from skillpulse.kafka.security import client_options
+from skillpulse.kafka.signing import RecordSigner
 from skillpulse.loadtest.ledger import Ledger
 from skillpulse.loadtest.workload import KafkaRecords, http_events
 from skillpulse.sdk import Collector, DeliveryReport, RetryPolicy, encode
@@ -67,9 +68,9 @@ async def drive_http(url: str, keys: dict[str, str], rate: float, duration_s: fl
     return ledger
 
 
-async def drive_kafka(bootstrap: str, topic: str, rate: float, duration_s: float, *, batch: int = 5_000,
-                      concurrency: int = 4) -> Ledger:
-    """Write records straight to the topic (acks=all), keyed by user like the collector."""
+async def drive_kafka(bootstrap: str, topic: str, signer: RecordSigner, rate: float, duration_s: float, *,
+                      batch: int = 5_000, concurrency: int = 4) -> Ledger:
+    """Write records straight to the topic (acks=all), keyed by user and signed like the collector."""
     ledger, records = Ledger(), KafkaRecords()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20,
                                 # The load test drives the stack's embedded broker: no credentials.
@@ -79,7 +80,8 @@ async def drive_kafka(bootstrap: str, topic: str, rate: float, duration_s: float
         async def send(size: int) -> None:
             triples = records.take(size)
             ledger.sent += size
-            futures = [await producer.send(topic, value, key=key) for key, value, _ in triples]
+            futures = [await producer.send(topic, value, key=key, headers=signer.kafka_headers(value))
+                       for key, value, _ in triples]
             await asyncio.gather(*futures)
             ledger.acknowledged.update(event_id for _, _, event_id in triples)
 

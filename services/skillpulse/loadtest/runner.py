@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from skillpulse.config import Settings
-from skillpulse.credentials import ensure_api_keys
+from skillpulse.credentials import ensure_api_keys, pseudonym_secret
 from skillpulse.kafka import wait_until_drained
+from skillpulse.kafka.signing import record_signer
 from skillpulse.loadtest.drivers import drive_http, drive_kafka
 from skillpulse.loadtest.ledger import Ledger, ledger_check
 from skillpulse.loadtest.probes import KafkaProbe, LagSample, ProcessProbe
@@ -80,7 +81,9 @@ async def _measure(scenario: Scenario, settings: Settings) -> Measured:
         if scenario.target == "http":
             collector_dir = settings.paths.data_dir / "collector"
             keys = ensure_api_keys(settings.with_data_dir(collector_dir))
-            collector_env = os.environ | {"SKILLPULSE_KAFKA_BOOTSTRAP": state.bootstrap}
+            # The aggregator's pseudonym secret: the collector's records are signed with a key derived from it.
+            collector_env = os.environ | {"SKILLPULSE_KAFKA_BOOTSTRAP": state.bootstrap,
+                                          "SKILLPULSE_PSEUDONYM_KEY": pseudonym_secret(settings).decode()}
             processes["collector"] = RoleProcess(collector_dir, "collector", env=collector_env).start()
             url = (await asyncio.to_thread(processes["collector"].wait_serving)).url
             pids["collector"] = processes["collector"].pid
@@ -93,8 +96,8 @@ async def _measure(scenario: Scenario, settings: Settings) -> Measured:
         if scenario.target == "http":
             ledger = await drive_http(url, keys, scenario.rate, scenario.duration_s, **options)
         else:
-            ledger = await drive_kafka(state.bootstrap, settings.kafka.topic, scenario.rate, scenario.duration_s,
-                                       **options)
+            ledger = await drive_kafka(state.bootstrap, settings.kafka.topic, record_signer(settings), scenario.rate,
+                                       scenario.duration_s, **options)
         load_s = time.perf_counter() - started
         drain_s = await wait_until_drained(state.bootstrap, settings.kafka.topic, settings.aggregator.group_id, 600)
         stop.set()
