@@ -91,13 +91,16 @@ async def test_replaying_dead_letters_returns_what_was_skipped_too(settings: Set
 
     from skillpulse.dead_letters import ReplayOutcome
     from skillpulse.kafka import client_options, wait_until_drained
+    from skillpulse.kafka.signing import record_signer
     from skillpulse.stack_client import Pipeline
 
     async with Stack(settings) as stack:
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, **client_options(settings.kafka))
         await producer.start()
         try:
-            await producer.send_and_wait(settings.kafka.topic, b"{not json")
+            poison = b"{not json"  # signed: the subject is a letter that cannot be rebuilt
+            await producer.send_and_wait(settings.kafka.topic, poison,
+                                         headers=record_signer(settings).kafka_headers(poison))
         finally:
             await producer.stop()
         await wait_until_drained(stack.bootstrap, settings.kafka.topic, settings.aggregator.group_id, timeout_s=60,
