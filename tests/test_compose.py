@@ -1,5 +1,6 @@
 """docker-compose.yml cannot be started here (no Docker engine): check it by parsing."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -281,3 +282,14 @@ def test_each_service_connects_as_its_own_kafka_user() -> None:
         assert env["topic-init"][f"{user.upper()}_PASSWORD"] == password  # the one topic-init sets
     assert "SKILLPULSE_KAFKA_SASL_PASSWORD" not in env["migrate"]  # it never talks to Kafka
     assert "KAFKA_ADMIN_PASSWORD" not in str(env["collector"]) + str(env["aggregator"])
+
+
+def test_the_services_serve_the_host_names_they_are_reached_by() -> None:
+    """Inside the network a platform or a proxy dials `collector:8080`; the Host allowlist
+    (400 otherwise) must hold the service names as well as localhost (the published port)."""
+    for name in ("collector", "aggregator"):
+        value = SERVICES[name]["environment"]["SKILLPULSE_ACCESS_ALLOWED_HOSTS"]
+        found = re.fullmatch(r"\$\{SKILLPULSE_ACCESS_ALLOWED_HOSTS:-(.*)\}", value)
+        assert found is not None, value
+        default = json.loads(found.group(1))
+        assert {"collector", "aggregator", "localhost"} <= set(default), default
