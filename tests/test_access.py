@@ -150,3 +150,13 @@ def test_production_hashes_from_the_environment_authenticate(tmp_path: Path) -> 
     assert local_operator_token(settings.paths.data_dir) is not None
     with pytest.raises(KeyringError, match="environment"):
         ring.revoke("env:skilltech.cafe")
+    with pytest.raises(KeyringError, match="SKILLPULSE_COLLECTOR_API_KEY_HASHES"):
+        ensure_api_keys(settings)  # no platform key made on the side of production's
+    assert not (settings.paths.data_dir / "api-keys.txt").exists()
+    assert [r.platform for r in ring.list_keys() if r.access is Access.PLATFORM] == ["skilltech.cafe"]
+
+
+def test_a_full_batch_must_fit_the_rate_limit_burst() -> None:
+    with pytest.raises(ValueError, match="RATE_LIMIT_BURST"):
+        CollectorSettings(max_events=5000, rate_limit_burst=1000)
+    assert CollectorSettings(max_events=1000, rate_limit_burst=1000).max_events == 1000

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skillpulse.contract import PLATFORMS, ToolCategory, TrainingStatus
@@ -71,8 +71,8 @@ class CollectorSettings(BaseSettings):
     max_future_s: float = Field(default=300.0, description="events further ahead are rejected")
     # The raw events' TTL (schemas/clickhouse/0001): an older event would vanish at once.
     retention_days: int = Field(default=9 * 365, ge=1)
-    # JSON object {platform: sha256-hex of its key}. Unset: <data dir>/api-key-hashes.json,
-    # generated with the plain keys in <data dir>/api-keys.txt (skillpulse.credentials).
+    # JSON object {platform: sha256-hex of its key} (production). Unset: the data dir's keyring
+    # (access-keys.json), with the local clients' plain keys in api-keys.txt (skillpulse.credentials).
     api_key_hashes: dict[str, str] | None = None
     platforms: tuple[str, ...] = PLATFORMS
     # A body not read whole within this is refused (408): a trickle cannot hold a connection.
@@ -81,6 +81,13 @@ class CollectorSettings(BaseSettings):
     # events): past it 429 + Retry-After, so one runaway platform cannot starve the others.
     rate_limit_events_per_s: float = Field(default=50_000.0, gt=0)
     rate_limit_burst: int = Field(default=100_000, ge=1000, description="at least one full batch")
+
+    @model_validator(mode="after")
+    def _a_full_batch_fits_the_burst(self) -> CollectorSettings:
+        # Otherwise every full batch would be refused (429) for ever.
+        if self.max_events > self.rate_limit_burst:
+            raise ValueError("SKILLPULSE_COLLECTOR_MAX_EVENTS is over SKILLPULSE_COLLECTOR_RATE_LIMIT_BURST")
+        return self
 
 
 class AggregatorSettings(BaseSettings):

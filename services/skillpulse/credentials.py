@@ -18,7 +18,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skillpulse.access import Access, KeyRecord, Keyring, hash_token, new_token, write_private
+from skillpulse.access import Access, KeyRecord, Keyring, KeyringError, hash_token, new_token, write_private
 from skillpulse.config import Settings
 
 API_KEYS_FILE = "api-keys.txt"
@@ -108,6 +108,10 @@ def ensure_api_keys(settings: Settings) -> dict[str, str]:
     """Plain embedded platform keys by platform, generated on first use."""
     ring = open_keyring(settings)
     plain = settings.paths.data_dir / API_KEYS_FILE
+    if not plain.exists() and settings.collector.api_key_hashes is not None:
+        # Production: the platforms' keys are those hashes; a key made here would work too.
+        raise KeyringError("platform keys come from SKILLPULSE_COLLECTOR_API_KEY_HASHES here: none is made "
+                           "on the side (`skillpulse keys create --access platform` makes one on purpose)")
     if not plain.exists():  # production's keyring had none: make the local ones now
         with ring.editing() as records:
             if not plain.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -80,7 +81,8 @@ def create_collector_router(
         try:
             body = await read_capped(request, settings.max_body_bytes, settings.body_read_timeout_s)
             received_at = datetime.now(UTC)
-            items = parse_body(body, max_events=settings.max_events)
+            # Off the event loop: a hostile body's parse must not stall the other requests.
+            items = await asyncio.to_thread(parse_body, body, max_events=settings.max_events)
         except PayloadTooLarge:
             intake.count_refused_request(platform, "body_too_large")  # its events cannot be counted
             return problem(413, "body_too_large", f"request body over {settings.max_body_bytes} bytes")

@@ -5,6 +5,7 @@ retries anything but a 2xx for minutes)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -54,7 +55,7 @@ def create_keycloak_router(collector: CollectorSettings, keycloak: KeycloakSetti
         platform = keycloak.default_platform
         received_at = datetime.now(UTC)
         try:
-            items = parse_body(body, max_events=collector.max_events)
+            items = await asyncio.to_thread(parse_body, body, max_events=collector.max_events)  # off the loop
         except (BatchTooLarge, InvalidBody) as exc:
             return unreadable(intake, platform, exc)
         return await _take(intake, realm, keycloak, items, received_at)
