@@ -43,6 +43,12 @@ class KafkaSettings(BaseSettings):
     ssl_cafile: Path | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; unset: the system's")
 
 
+class EmbeddedBrokerSettings(BaseSettings):
+    """How `skillpulse up` runs its own broker when no external one is configured (issue 16)."""
+
+    model_config = _env("SKILLPULSE_BROKER_")
+
+
 class ClickHouseSettings(BaseSettings):
     model_config = _env("SKILLPULSE_CLICKHOUSE_")
     # Unset: the embedded chdb store at `path` (default <data dir>/clickhouse).
@@ -185,6 +191,7 @@ class QuerySettings(BaseSettings):
 class Settings(BaseModel):
     paths: PathSettings = Field(default_factory=PathSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    broker: EmbeddedBrokerSettings = Field(default_factory=EmbeddedBrokerSettings)
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
