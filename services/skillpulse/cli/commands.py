@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from skillpulse.cli.report import report
 from skillpulse.config import Settings, get_settings
 from skillpulse.contract import PLATFORMS
 from skillpulse.credentials import ensure_api_keys
@@ -276,31 +277,4 @@ def export_schemas(out: Path | None) -> None:
         click.echo(str(path))
 
 
-@main.command()
-@click.option("--year", type=int, required=True,
-              help="Calendar year of the report (2026 or later; an earlier year needs stored data).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
-@click.option("--manual-inputs", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML file of the Annex 2 indicators telemetry cannot measure "
-                   "(example: infra/report/manual-inputs.example.toml); without it they read 'not provided'.")
-@click.option("--platform", "platforms", type=click.Choice(PLATFORMS), multiple=True, default=(PLATFORMS[0],),
-              show_default=True)
-@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also print the report to this PDF (needs chromium on PATH).")
-@click.pass_context
-def report(ctx: click.Context, year: int, out: Path, manual_inputs: Path | None, platforms: tuple[str, ...],
-           pdf: Path | None) -> None:
-    """Annual KPI report for the ministry (agreement Art. 8), one self-contained HTML file."""
-    from skillpulse.report.annual import write_annual_report
-    from skillpulse.report.errors import ReportError
-
-    try:
-        made = write_annual_report(_settings(ctx), year=year, platforms=platforms, out=out,
-                                   manual_inputs=manual_inputs, pdf=pdf)
-    except ReportError as exc:
-        raise click.ClickException(str(exc)) from None
-    provided = sum(figure.entry is not None for figure in made.manual)
-    click.echo(f"wrote {out}{f' and {pdf}' if pdf else ''}: {year}, figures as of {made.period.end_note}; "
-               f"B2 {made.b2_year['last_value']} on {made.b2_year['last_day']}, peak {made.b2_year['peak_value']} "
-               f"on {made.b2_year['peak_day']}; manual inputs {provided} of {len(made.manual)} provided")
-
+main.add_command(report)
