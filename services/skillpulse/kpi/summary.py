@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from skillpulse.kpi.catalogue import METRICS, rows, scalar
+from skillpulse.kpi.agreement import AGREEMENT_START, agreement_trajectories
+from skillpulse.kpi.catalogue import METRICS, compute, rows, scalar
 from skillpulse.kpi.params import KpiParams
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
-
-AGREEMENT_START = date(2026, 1, 1)  # the 2026–2029 multi-year agreement
 
 
 def _period(metric_slug: str, as_of: date) -> date:
@@ -42,6 +41,11 @@ def contract_summary(store: Client, as_of: date, platforms: tuple[str, ...] = ("
     add("dau", sticky["dau"], as_of)
     add("mau", sticky["mau"], as_of)
     add("stickiness", sticky["stickiness"], as_of)
+    # Each targeted row carries its trajectory (none before the agreement): same fetch, same figures.
+    trajectories = {t.kpi: t.as_json() for t in agreement_trajectories(
+        lambda slug, params: compute(slug, store, params), as_of, platforms)}
+    for item in table:
+        item["trajectory"] = trajectories.get(item["id"]) if item["target"] is not None else None
     return {"as_of": as_of.isoformat(), "platforms": list(platforms),
             "computed_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": table}
 
@@ -56,4 +60,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         value = f"{row['value']:g}" if isinstance(row["value"], float) else str(row["value"])
         lines.append(f"{row['id']:<11}{row['title']:<42}{value:>9}{target:>8}{progress:>10}  "
                      f"{row['from']} … {row['to']}")
+    trajectories = [_trajectory_line(row["id"], row["trajectory"]) for row in summary["rows"] if row.get("trajectory")]
+    if trajectories:
+        lines += ["", "Trajectory to each deadline (status, projection, pace; method)", *trajectories]
     return "\n".join(lines)
+
+
+def _trajectory_line(kpi: str, trajectory: dict[str, Any]) -> str:
+    required = trajectory["required_per_month"]
+    pace = (f"needs {required:.3g}/month, achieved {trajectory['achieved_per_month']:.3g}/month"
+            if required is not None else "deadline passed")
+    return (f"{kpi:<11}{trajectory['status'].upper():<10} projected {trajectory['projection']:.0f} of "
+            f"{trajectory['target']:g} by {trajectory['deadline']}; {pace} ({trajectory['method']})")
