@@ -57,6 +57,9 @@ class ClickHouseSettings(BaseSettings):
     user: str = "default"
     password: SecretStr = SecretStr("")
     database: str = "skillpulse"
+    # Set on a ClickHouse cluster (the compose `cluster` profile): migrations run in their
+    # sharded, replicated form on it (skillpulse/store/topology.py). Unset: one server.
+    cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 class PrivacySettings(BaseSettings):
@@ -87,6 +90,11 @@ class CollectorSettings(BaseSettings):
     # events): past it 429 + Retry-After, so one runaway platform cannot starve the others.
     rate_limit_events_per_s: float = Field(default=50_000.0, gt=0)
     rate_limit_burst: int = Field(default=100_000, ge=1000, description="at least one full batch")
+    # The producer sends one request at a time to a broker, holding at most this much per
+    # partition: aiokafka's 16 KiB default caps a request at a few dozen records per partition,
+    # so throughput was the broker's round trip, not the CPU.
+    producer_max_batch_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
+    producer_linger_ms: int = Field(default=2, ge=0, description="wait to fill a batch when no request is in flight")
 
     @model_validator(mode="after")
     def _a_full_batch_fits_the_burst(self) -> CollectorSettings:

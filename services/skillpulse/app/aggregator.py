@@ -22,6 +22,7 @@ from skillpulse.api.dead_letters import create_dead_letter_router
 from skillpulse.api.freshness import create_freshness_router
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
+from skillpulse.api.report_snapshots import create_report_snapshot_router
 from skillpulse.api.rollups import create_rollup_router
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.app.roles import Guarded, Role, background
@@ -30,7 +31,7 @@ from skillpulse.health.samplers import sample_consumer_lag_forever
 from skillpulse.health.stats import AggregatorStats
 from skillpulse.kafka import wait_until_drained
 from skillpulse.kafka.signing import record_signer
-from skillpulse.store import apply_migrations, open_store
+from skillpulse.store import apply_migrations, open_store, topology_of
 from skillpulse.store.allocator import tune_allocator
 from skillpulse.store.client import limit_reads, release_freed_memory
 from skillpulse.store.rollups import refresh_pending
@@ -82,7 +83,7 @@ async def aggregator_role(settings: Settings, bootstrap: str,
     tune_allocator()  # before the engine starts its threads
     async with AsyncExitStack() as exit_stack:
         writer = await exit_stack.enter_async_context(_store_handle(settings))
-        await asyncio.to_thread(apply_migrations, writer)
+        await asyncio.to_thread(apply_migrations, writer, topology_of(settings.clickhouse))
         reader = await exit_stack.enter_async_context(_store_handle(settings))
         limit_reads(reader, settings.query)  # the API's reads, within their budget (the writer's are not)
         reads = StoreReads(settings.query)
@@ -103,6 +104,7 @@ async def aggregator_role(settings: Settings, bootstrap: str,
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
             Guarded(create_rollup_router(writer), operator),
             Guarded(create_blog_router(writer), operator),  # the blog poller's articles (MV2)
+            Guarded(create_report_snapshot_router(writer), operator),  # reports' audit trail (Art. 12)
         )
         await exit_stack.enter_async_context(background(
             refresh_forever(writer, settings.aggregator.refresh_interval_s),

@@ -54,16 +54,30 @@ def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
 
 
 @main.command()
+@click.option("--print-sql", is_flag=True,
+              help="Print every migration's SQL as it runs on the configured topology (one server, or the "
+                   "cluster of SKILLPULSE_CLICKHOUSE_CLUSTER) and apply nothing.")
 @click.pass_context
-def migrate(ctx: click.Context) -> None:
+def migrate(ctx: click.Context, print_sql: bool) -> None:
     """Apply pending ClickHouse migrations."""
-    from skillpulse.store import StoreBusyError, apply_migrations, open_store
+    from skillpulse.store import StoreBusyError, apply_migrations, open_store, topology_of
 
+    settings = _settings(ctx)
+    topology = topology_of(settings.clickhouse)
+    if print_sql:
+        from skillpulse.store.migrations import migration_files, sql_only, statements
+
+        for migration in migration_files():
+            click.echo(f"-- {migration.path.name}")
+            for statement in statements(migration.path.read_text()):
+                for rendered in topology.render(statement) if topology else [sql_only(statement)]:
+                    click.echo(rendered + ";")
+        return
     try:
-        store = open_store(_settings(ctx))
+        store = open_store(settings)
     except StoreBusyError as exc:
         raise click.ClickException(f"{exc} (the running stack applied the migrations at start)") from None
-    applied = apply_migrations(store)
+    applied = apply_migrations(store, topology)
     click.echo("applied: " + ", ".join(applied) if applied else "schema up to date")
 
 

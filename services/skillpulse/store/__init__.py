@@ -2,5 +2,6 @@
 
 from skillpulse.store.client import StoreBusyError, open_store, store_dsn
 from skillpulse.store.migrations import apply_migrations
+from skillpulse.store.topology import ClusterTopology, topology_of
 
-__all__ = ["StoreBusyError", "apply_migrations", "open_store", "store_dsn"]
+__all__ = ["ClusterTopology", "StoreBusyError", "apply_migrations", "open_store", "store_dsn", "topology_of"]

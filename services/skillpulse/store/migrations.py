@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
+    from skillpulse.store.topology import ClusterTopology
+
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _STATEMENT_END = re.compile(r";\s*(?:\n|$)")
 # Quoted strings and identifiers (kept verbatim, a `--` inside them is no comment),
@@ -109,13 +111,21 @@ def unchanged(version: int, recorded: str, sql: str) -> bool:
     return legacy is not None and legacy == (recorded, current)
 
 
-def apply_migrations(client: Client) -> list[str]:
-    """Apply pending migrations; return the names applied now (empty when up to date)."""
-    client.command(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
-        "checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = MergeTree ORDER BY version"
-    )
+_MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
+                     "checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+                     "ENGINE = MergeTree ORDER BY version")
+
+
+def apply_migrations(client: Client, topology: ClusterTopology | None = None) -> list[str]:
+    """Apply pending migrations; return the names applied now (empty when up to date).
+    With a `topology`, each statement runs in its cluster form (store/topology.py); the
+    checksums stay those of the one source."""
+
+    def run(statement: str) -> None:
+        for rendered in topology.render(statement) if topology else [statement]:
+            client.command(rendered)
+
+    run(_MIGRATIONS_TABLE)
     applied = {
         version: recorded
         for version, recorded in client.query("SELECT version, checksum FROM schema_migrations").result_rows
@@ -128,7 +138,7 @@ def apply_migrations(client: Client) -> list[str]:
                 raise RuntimeError(f"migration {migration.path.name} changed after it was applied; add a new one")
             continue
         for statement in statements(sql):
-            client.command(statement)
+            run(statement)
         client.insert("schema_migrations", [[migration.version, migration.name, checksum(sql)]],
                       column_names=["version", "name", "checksum"])
         done.append(migration.path.name)

@@ -1,0 +1,114 @@
+"""One migration source, two topologies. The numbered SQL files are written for one
+server (and the embedded store); on a cluster each statement is rendered here into its
+sharded, replicated form:
+
+- a table becomes `<name>_local` (the `Replicated` flavour of its engine, one replica path
+  per shard) plus `<name>`, a `Distributed` table over it, so the code's SQL reads and
+  writes the same names in both topologies;
+- rows that must meet meet on one shard: a table with a `user_key` is sharded by it, so
+  one person's events, their `event_ids`, and their per-user rollups (filled by views on
+  the shard that holds the events) stay shard-local; a table that merges rows by key
+  (Replacing/Aggregating/Summing) is sharded by that key; any other by `rand()`;
+- a materialized view reads the local source and writes the local target, on every node;
+- an `ALTER` runs on every node's local table.
+
+A statement of any other shape is refused, so a new migration cannot silently stay
+single-server: `tests/store/test_topology.py` renders every file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from skillpulse.config import ClickHouseSettings
+from skillpulse.errors import SkillpulseError
+from skillpulse.store.migrations import sql_only
+
+LOCAL_SUFFIX = "_local"
+MERGING_ENGINES = ("ReplacingMergeTree", "AggregatingMergeTree", "SummingMergeTree", "CollapsingMergeTree")
+
+_CREATE_TABLE = re.compile(
+    r"^CREATE TABLE (?P<exists>IF NOT EXISTS )?(?P<name>\w+) (?P<columns>\(.*\)) "
+    r"ENGINE = (?P<engine>\w*MergeTree)(?:\((?P<args>[^()]*)\))?(?P<rest>.*)$", re.DOTALL)
+_CREATE_VIEW = re.compile(
+    r"^CREATE MATERIALIZED VIEW (?P<exists>IF NOT EXISTS )?(?P<name>\w+) TO (?P<target>\w+) AS (?P<select>SELECT .*)$",
+    re.DOTALL)
+_ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<rest>.*)$", re.DOTALL)
+# Column changes also reach the Distributed table, which copied the columns when it was made.
+_COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b")
+_CLAUSE = re.compile(r",\s*(?=(?:ADD|DROP|MODIFY|RENAME|COMMENT|MATERIALIZE|UPDATE|DELETE|CLEAR)\b)")
+_FROM = re.compile(r"\b(FROM|JOIN) (\w+)\b")
+_ORDER_BY = re.compile(r"\bORDER BY (\(.*?\)|\S+?)(?= TTL\b| SETTINGS\b| PARTITION\b| PRIMARY\b| SAMPLE\b|$)")
+
+
+class UnsupportedStatement(SkillpulseError):
+    """A migration statement the cluster renderer has no rule for: add one here."""
+
+
+@dataclass(frozen=True)
+class ClusterTopology:
+    name: str  # the cluster of ClickHouse's `remote_servers` (infra/clickhouse/cluster/)
+
+    @property
+    def on_cluster(self) -> str:
+        return f"ON CLUSTER '{self.name}'"
+
+    def render(self, statement: str) -> list[str]:
+        """The cluster form of one single-server statement (one or more statements)."""
+        return render_statement(statement, self)
+
+
+def topology_of(settings: ClickHouseSettings) -> ClusterTopology | None:
+    return ClusterTopology(settings.cluster) if settings.cluster else None
+
+
+def sharding_key(columns: str, engine: str, rest: str) -> str:
+    if re.search(r"[(,] ?user_key ", columns):
+        return "cityHash64(user_key)"
+    order_by = _ORDER_BY.search(rest)
+    if engine in MERGING_ENGINES and order_by:
+        key = order_by.group(1)
+        return f"cityHash64{key}" if key.startswith("(") else f"cityHash64({key})"
+    return "rand()"
+
+
+def _table(match: re.Match[str], topology: ClusterTopology) -> list[str]:
+    name, local, exists = match["name"], match["name"] + LOCAL_SUFFIX, match["exists"] or ""
+    # {shard} and {replica} are each node's macros, {database} ClickHouse's own.
+    path = "'/clickhouse/tables/{shard}/{database}/" + local + "', '{replica}'"
+    args = f"{path}, {match['args']}" if match["args"] else path
+    key = sharding_key(match["columns"], match["engine"], match["rest"])
+    return [
+        f"CREATE TABLE {exists}{local} {topology.on_cluster} {match['columns']} "
+        f"ENGINE = Replicated{match['engine']}({args}){match['rest']}",
+        f"CREATE TABLE {exists}{name} {topology.on_cluster} AS {local} "
+        f"ENGINE = Distributed('{topology.name}', currentDatabase(), {local}, {key})",
+    ]
+
+
+def _view(match: re.Match[str], topology: ClusterTopology) -> list[str]:
+    select = _FROM.sub(lambda source: f"{source[1]} {source[2]}{LOCAL_SUFFIX}", match["select"])
+    return [f"CREATE MATERIALIZED VIEW {match['exists'] or ''}{match['name']} {topology.on_cluster} "
+            f"TO {match['target']}{LOCAL_SUFFIX} AS {select}"]
+
+
+def _alter(match: re.Match[str], topology: ClusterTopology) -> list[str]:
+    local = [f"ALTER TABLE {match['name']}{LOCAL_SUFFIX} {topology.on_cluster} {match['rest']}"]
+    clauses = _CLAUSE.split(match["rest"])
+    if all(_COLUMN_CHANGE.match(clause) for clause in clauses):
+        return local + [f"ALTER TABLE {match['name']} {topology.on_cluster} {match['rest']}"]
+    if any(_COLUMN_CHANGE.match(clause) for clause in clauses):
+        raise UnsupportedStatement("an ALTER mixing column changes with other clauses: split it in two")
+    return local
+
+
+def render_statement(statement: str, topology: ClusterTopology) -> list[str]:
+    """The cluster form of one single-server statement (one or more statements)."""
+    sql = sql_only(statement)
+    if table := _CREATE_TABLE.match(sql):
+        return _table(table, topology)
+    if view := _CREATE_VIEW.match(sql):
+        return _view(view, topology)
+    if alter := _ALTER.match(sql):
+        return _alter(alter, topology)
+    raise UnsupportedStatement(f"no cluster rule for a statement starting {sql[:40]!r}")

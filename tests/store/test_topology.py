@@ -1,0 +1,101 @@
+"""The cluster form of the migrations (store/topology.py), rendered from the one source
+and parsed by ClickHouse's own parser (`formatQuery`): no cluster runs here."""
+
+import re
+from pathlib import Path
+
+import chdb
+import pytest
+from click.testing import CliRunner
+
+from skillpulse.cli import main
+from skillpulse.config import get_settings
+from skillpulse.store.migrations import migration_files, statements
+from skillpulse.store.topology import ClusterTopology, UnsupportedStatement, render_statement
+
+CLUSTER = ClusterTopology("skillpulse")
+
+
+def _rendered() -> list[str]:
+    return [rendered for migration in migration_files() for statement in statements(migration.path.read_text())
+            for rendered in render_statement(statement, CLUSTER)]
+
+
+def _parses(sql: str) -> bool:
+    quoted = sql.replace("\\", "\\\\").replace("'", "\\'")
+    return bool(str(chdb.query(f"SELECT formatQuery('{quoted}')", "TSVRaw")).strip())  # type: ignore[no-untyped-call]
+
+
+def test_every_migration_renders_for_the_cluster_and_clickhouse_parses_it() -> None:
+    rendered = _rendered()
+    assert rendered and all(" ON CLUSTER 'skillpulse' " in sql for sql in rendered)
+    for sql in rendered:
+        assert _parses(sql), sql
+
+
+def test_the_parser_check_can_fail() -> None:
+    with pytest.raises(Exception):  # noqa: B017 - chdb raises its own error type for a syntax error
+        _parses("CREATE TABLE x ON CLUSTER 'c' (a UInt8) ENGINE = ReplicatedMergeTree( ORDER BY a")
+
+
+def test_each_table_is_a_replicated_local_table_behind_a_distributed_one() -> None:
+    created = [sql for sql in _rendered() if sql.startswith("CREATE TABLE")]
+    local = {re.match(r"CREATE TABLE IF NOT EXISTS (\w+)_local ", sql)[1]: sql  # type: ignore[index]
+             for sql in created if "_local ON CLUSTER" in sql.split("(")[0]}
+    distributed = {re.match(r"CREATE TABLE IF NOT EXISTS (\w+) ", sql)[1]: sql  # type: ignore[index]
+                   for sql in created if "ENGINE = Distributed(" in sql}
+    assert local and local.keys() == distributed.keys()
+    for name, sql in local.items():
+        assert re.search(rf"ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/{{shard}}/{{database}}/{name}_local', "
+                         r"'\{replica\}'", sql), name
+        over_local = f"AS {name}_local ENGINE = Distributed('skillpulse', currentDatabase(), {name}_local, "
+        assert over_local in distributed[name]
+
+
+def test_one_person_s_rows_land_on_one_shard() -> None:
+    keys = {re.match(r"CREATE TABLE IF NOT EXISTS (\w+) ", sql)[1]: sql.split("_local, ")[-1]  # type: ignore[index]
+            for sql in _rendered() if "ENGINE = Distributed(" in sql}
+    for per_user in ("events", "login_days", "user_days", "user_activity", "rollup_queue"):
+        assert keys[per_user] == "cityHash64(user_key))", per_user
+    # Rows a merging engine collapses share its key's shard; plain logs go anywhere.
+    assert keys["blog_articles"] == "cityHash64(site, guid))"
+    assert keys["pipeline_stats"] == "rand())"
+
+
+def test_views_read_and_write_the_local_tables_on_every_node() -> None:
+    views = [sql for sql in _rendered() if sql.startswith("CREATE MATERIALIZED VIEW")]
+    assert views
+    for sql in views:
+        assert re.search(r" TO \w+_local AS SELECT ", sql), sql
+        assert all(source.endswith("_local") for source in re.findall(r"\bFROM (\w+)", sql)), sql
+
+
+def test_a_column_change_reaches_the_distributed_table_too_and_an_index_only_the_local_one() -> None:
+    added = render_statement("ALTER TABLE t ADD COLUMN IF NOT EXISTS c UInt8 DEFAULT 0, DROP COLUMN d", CLUSTER)
+    assert [sql.split(" ON ")[0] for sql in added] == ["ALTER TABLE t_local", "ALTER TABLE t"]
+    indexed = render_statement("ALTER TABLE t ADD INDEX i c TYPE minmax GRANULARITY 1", CLUSTER)
+    assert [sql.split(" ON ")[0] for sql in indexed] == ["ALTER TABLE t_local"]
+    with pytest.raises(UnsupportedStatement, match="split it"):
+        render_statement("ALTER TABLE t ADD COLUMN c UInt8, MATERIALIZE INDEX i", CLUSTER)
+
+
+def test_a_statement_without_a_cluster_rule_is_refused() -> None:
+    for statement in ("INSERT INTO events SELECT * FROM events", "CREATE VIEW v AS SELECT 1",
+                      "CREATE TABLE t (a UInt8) ENGINE = Memory"):
+        with pytest.raises(UnsupportedStatement):
+            render_statement(statement, CLUSTER)
+
+
+def test_migrate_prints_the_sql_of_the_configured_topology_and_applies_nothing(tmp_path: Path) -> None:
+    env = {"SKILLPULSE_PATHS_DATA_DIR": str(tmp_path / "data")}
+    single = CliRunner().invoke(main, ["migrate", "--print-sql"], env=env)
+    get_settings.cache_clear()
+    try:
+        cluster = CliRunner().invoke(main, ["migrate", "--print-sql"],
+                                     env=env | {"SKILLPULSE_CLICKHOUSE_CLUSTER": "skillpulse"})
+    finally:
+        get_settings.cache_clear()
+    assert single.exit_code == 0 and cluster.exit_code == 0, single.output + cluster.output
+    assert "CREATE TABLE IF NOT EXISTS events (" in single.output and "ON CLUSTER" not in single.output
+    assert "CREATE TABLE IF NOT EXISTS events_local ON CLUSTER 'skillpulse' (" in cluster.output
+    assert not (tmp_path / "data" / "clickhouse").exists()  # printed, not applied
