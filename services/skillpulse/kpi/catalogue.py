@@ -20,6 +20,7 @@ from skillpulse.contract import PLATFORMS
 from skillpulse.kpi import queries
 from skillpulse.kpi.active_users import rolling_query, rolling_series
 from skillpulse.kpi.params import MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
+from skillpulse.kpi.tool_catalogue import cross_check
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -106,15 +107,23 @@ def _trained(store: Client, params: KpiParams) -> Row:
     return _period(params) | {"trained_users": int(_fetch(store, queries.TRAINED_USERS, params)[0][0])}
 
 
-def _new_tools(store: Client, params: KpiParams) -> Row:
-    [(count, tools)] = _fetch(store, queries.NEW_CONTENT_TOOLS, params)
-    return _period(params) | {"new_tools": int(count), "tools": list(tools)}
+def _new_tools(sql: str) -> Callable[[Client, KpiParams], Row]:
+    def compute(store: Client, params: KpiParams) -> Row:
+        [(count, tools)] = _fetch(store, sql, params)
+        return _period(params) | {"new_tools": int(count), "tools": list(tools)}
+    return compute
 
 
-def _new_features(store: Client, params: KpiParams) -> Row:
-    [(count, tools, pairs)] = _fetch(store, queries.NEW_FEATURES, params)
-    return _period(params) | {"new_features": int(count), "new_tools": list(tools),
-                              "new_tool_features": [{"tool_id": t, "feature": f} for t, f in pairs]}
+def _new_features(sql: str) -> Callable[[Client, KpiParams], Row]:
+    def compute(store: Client, params: KpiParams) -> Row:
+        [(count, tools, pairs)] = _fetch(store, sql, params)
+        return _period(params) | {"new_features": int(count), "new_tools": list(tools),
+                                  "new_tool_features": [{"tool_id": t, "feature": f} for t, f in pairs]}
+    return compute
+
+
+def _tool_catalogue_check(store: Client, params: KpiParams) -> Row:
+    return cross_check(store, params).as_json()
 
 
 def _tool_usage(store: Client, params: KpiParams) -> list[Row]:
@@ -175,12 +184,28 @@ METRICS: dict[str, SeriesMetric | RowsMetric | ScalarMetric] = {m.slug: m for m 
     ScalarMetric("MA4", "trained-users", "Users trained (MA4)", "users", _trained,
                  "distinct users with a training event of status completed or passed in the period",
                  target=500, target_period="2026-2029"),
-    ScalarMetric("MC4", "new-tools", "New content-creation tools (MC4)", "tools", _new_tools,
-                 "distinct tool_id of category content_creation whose first event falls in the period",
-                 target=10, target_period="2026-2029", parameters=("platforms",)),
-    ScalarMetric("MP2", "new-features", "New tools and features (MP2)", "features", _new_features,
-                 "new tool_id plus new (tool_id, feature) pairs first seen in the period",
-                 target=6, target_period="calendar year", parameters=("platforms",)),
+    ScalarMetric("MC4", "new-tools", "New content-creation tools made available (MC4)", "tools",
+                 _new_tools(queries.NEW_CONTENT_TOOLS),
+                 "tools of category content_creation that the tool catalogue (`skillpulse tools`) declares made "
+                 "available on a day of the period (not withdrawn that same day)",
+                 target=10, target_period="2026-2029", parameters=()),
+    ScalarMetric("MP2", "new-features", "New tools and features made available (MP2)", "features",
+                 _new_features(queries.NEW_FEATURES),
+                 "tools plus features of tools that the tool catalogue (`skillpulse tools`) declares made available "
+                 "on a day of the period (not withdrawn that same day)",
+                 target=6, target_period="calendar year", parameters=()),
+    ScalarMetric("MC4-SEEN", "new-tools-first-seen", "Content-creation tools first seen in telemetry (not MC4)",
+                 "tools", _new_tools(queries.NEW_CONTENT_TOOLS_FIRST_SEEN),
+                 "distinct tool_id of category content_creation whose first event falls in the period (a tool in "
+                 "beta that someone opened counts, a renamed tool_id counts again)", parameters=("platforms",)),
+    ScalarMetric("MP2-SEEN", "new-features-first-seen", "Tools and features first seen in telemetry (not MP2)",
+                 "features", _new_features(queries.NEW_FEATURES_FIRST_SEEN),
+                 "new tool_id plus new (tool_id, feature) pairs first seen in the period", parameters=("platforms",)),
+    ScalarMetric("TOOL-CHECK", "tool-catalogue-check", "Tool catalogue against telemetry", "tools",
+                 _tool_catalogue_check,
+                 "tools and features used in the period but never declared in the tool catalogue (after aliases), "
+                 "declared and available in the period but never used in it, and used before their declared "
+                 "release", parameters=("platforms",)),
     ScalarMetric("MV2", "articles", "Articles published on skilltech.cafe (MV2)", "articles", _articles,
                  "distinct blog articles (by GUID, from `skillpulse sources blog`) whose publication date falls in "
                  "each Luxembourg calendar month of the period; an update is not a new article",

@@ -81,16 +81,45 @@ GROUP BY {keys}
 HAVING toDate(min(first_seen), '{TIMEZONE}') BETWEEN {{start:Date}} AND {{end:Date}} {having}"""
 
 
-# MC4: content-creation tools first seen in the period, how many and which (sorted).
-NEW_CONTENT_TOOLS = f"""
+# The first-seen figures (not MC4/MP2, which count the tool catalogue below): content-creation
+# tools first seen in the period, how many and which (sorted)...
+NEW_CONTENT_TOOLS_FIRST_SEEN = f"""
 SELECT count() AS new_tools, arraySort(groupArray(tool_id)) AS tools
 FROM ({_first_seen("tool_id", having="AND has(groupUniqArray(tool_category), 'content_creation')")})"""
-# MP2: tools first seen in the period plus (tool, feature) pairs first seen in it; both sorted.
-NEW_FEATURES = f"""
+# ... and tools first seen in the period plus (tool, feature) pairs first seen in it; both sorted.
+NEW_FEATURES_FIRST_SEEN = f"""
 SELECT length(new_tools) + length(new_tool_features) AS new_features,
        (SELECT arraySort(groupArray(tool_id)) FROM ({_first_seen("tool_id")})) AS new_tools,
        (SELECT arraySort(groupArray((tool_id, feature)))
         FROM ({_first_seen("tool_id, feature", where="AND feature != ''")})) AS new_tool_features"""
+
+# The tool catalogue's current state (migration 0012): each entry's highest revision. Not
+# argMax: it skips NULLs, so a correction that clears `retired_on` would not be seen.
+CATALOGUE_CURRENT = """
+SELECT tool_id, feature, revision, action, category, available_from, retired_on, aliases, declared_at,
+       declared_by, note
+FROM tool_catalogue ORDER BY tool_id, feature, revision DESC LIMIT 1 BY tool_id, feature"""
+# Made available in the period: released on one of its days, and not withdrawn that same day.
+_MADE_AVAILABLE = """available_from BETWEEN {start:Date} AND {end:Date}
+  AND (retired_on IS NULL OR retired_on > available_from)"""
+# MC4: content-creation tools of the catalogue made available in the period, how many and which.
+NEW_CONTENT_TOOLS = f"""
+SELECT count() AS new_tools, arraySort(groupArray(tool_id)) AS tools FROM ({CATALOGUE_CURRENT})
+WHERE feature = '' AND category = 'content_creation' AND {_MADE_AVAILABLE}"""
+# MP2: tools plus features of the catalogue made available in the period; both sorted.
+NEW_FEATURES = f"""
+SELECT length(new_tools) + length(new_tool_features) AS new_features,
+       (SELECT arraySort(groupArray(tool_id)) FROM ({CATALOGUE_CURRENT})
+        WHERE feature = '' AND {_MADE_AVAILABLE}) AS new_tools,
+       (SELECT arraySort(groupArray((tool_id, feature))) FROM ({CATALOGUE_CURRENT})
+        WHERE feature != '' AND {_MADE_AVAILABLE}) AS new_tool_features"""
+# The cross-check's telemetry side: each (tool_id, feature) used in the period, with its uses
+# and first and last Luxembourg day (the catalogue's aliases are resolved by `tool_catalogue`).
+TOOLS_USED = f"""
+SELECT tool_id, feature, uniqExact(event_id) AS uses, toDate(min(occurred_at), '{TIMEZONE}') AS first_day,
+       toDate(max(occurred_at), '{TIMEZONE}') AS last_day
+FROM events WHERE type = 'tool_use' AND {IN_RANGE}
+GROUP BY tool_id, feature ORDER BY tool_id, feature"""
 
 # MV2: articles published on the blog per Luxembourg calendar month of the period (each
 # article once, dated by its newest row: `sources.blog_store`), months without any as 0.
