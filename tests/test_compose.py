@@ -17,7 +17,7 @@ ROOT = Path(__file__).parents[1]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-JOBS = {"migrate", "topic-init"}
+JOBS = {"migrate", "topic-init", "migrate-cluster", "topic-init-cluster"}
 
 
 def _setting_env_names() -> set[str]:
@@ -42,6 +42,7 @@ def test_every_server_has_a_healthcheck_and_waits_on_health() -> None:
         assert "healthcheck" in service, f"{name} has no healthcheck"
         for dependency, condition in service.get("depends_on", {}).items():
             expected = "service_completed_successfully" if dependency in JOBS else "service_healthy"
+            assert dependency in SERVICES, f"{name} → {dependency}: no such service"
             assert condition["condition"] == expected, f"{name} → {dependency}"
 
 
@@ -293,3 +294,95 @@ def test_the_services_serve_the_host_names_they_are_reached_by() -> None:
         assert found is not None, value
         default = json.loads(found.group(1))
         assert {"collector", "aggregator", "localhost"} <= set(default), default
+
+
+# ---- the `cluster` profile (issue 15, "Scale-out"): parsed, never started here.
+PROFILES = {name: tuple(service.get("profiles", ())) for name, service in SERVICES.items()}
+
+
+def _profile(name: str) -> set[str]:
+    return {service for service, profiles in PROFILES.items() if name in profiles}
+
+
+def test_each_service_runs_in_one_topology_or_serves_both() -> None:
+    assert all(profiles in ((), ("single",), ("cluster",)) for profiles in PROFILES.values()), PROFILES
+    assert {name for name, profiles in PROFILES.items() if not profiles} == {"grafana", "otel-collector"}
+    env_example = (ROOT / ".env.example").read_text()
+    assert re.search(r"^COMPOSE_PROFILES=single$", env_example, re.MULTILINE)  # `docker compose up` = single
+    for topology, other in (("single", "cluster"), ("cluster", "single")):
+        for name in _profile(topology):
+            for dependency in SERVICES[name].get("depends_on", {}):
+                assert dependency not in _profile(other), f"{name} ({topology}) waits on {dependency} ({other})"
+    # Grafana serves whichever runs: its waits on either topology's store are optional.
+    for dependency, wait in SERVICES["grafana"]["depends_on"].items():
+        assert wait.get("required") is False, dependency
+
+
+def test_the_cluster_has_three_kraft_nodes_that_agree_and_replicated_topics() -> None:
+    nodes = sorted(_profile("cluster") & {name for name in SERVICES if name.startswith("kafka-")})
+    assert nodes == ["kafka-1", "kafka-2", "kafka-3"]
+    env = {name: SERVICES[name]["environment"] for name in nodes}
+    assert sorted(e["KAFKA_NODE_ID"] for e in env.values()) == ["1", "2", "3"]
+    voters = {f"{e['KAFKA_NODE_ID']}@{name}:9093" for name, e in env.items()}
+    for name, e in env.items():
+        assert set(e["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters, name
+        assert e["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092,BROKER://{name}:9094"
+        assert e["KAFKA_MIN_INSYNC_REPLICAS"] == "2" and e["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
+        assert e["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] == SERVICES["kafka"]["environment"][
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]  # SASL everywhere, as in the single profile
+    assert len({e["CLUSTER_ID"] for e in env.values()}) == 1
+    volumes = {volume.split(":")[0] for name in nodes for volume in SERVICES[name]["volumes"]}
+    assert {"kafka-1-data", "kafka-2-data", "kafka-3-data"} <= volumes  # each node its own log
+    init = SERVICES["topic-init-cluster"]["environment"]
+    assert (init["REPLICATION_FACTOR"], init["MIN_INSYNC_REPLICAS"]) == ("3", "2")
+    script = _kafka_init_script()
+    assert '--replication-factor "$replicas"' in script and 'min.insync.replicas="$min_isr"' in script
+    assert "${REPLICATION_FACTOR:-1}" in script and "${KAFKA_SERVER:-kafka:9094}" in script
+
+
+def _cluster_xml() -> ET.Element:
+    return ET.parse(ROOT / "infra/clickhouse/cluster/cluster.xml").getroot()
+
+
+def test_clickhouse_is_two_shards_of_two_replicas_on_three_keepers() -> None:
+    nodes = {name: SERVICES[name]["environment"] for name in _profile("cluster") if name.startswith("clickhouse-")}
+    placed = {(env["CLICKHOUSE_SHARD"], env["CLICKHOUSE_REPLICA"]): name for name, env in nodes.items()}
+    assert len(placed) == len(nodes) == 4 and sorted({shard for shard, _ in placed}) == ["1", "2"]
+    [cluster] = list(_cluster_xml().find("remote_servers"))  # type: ignore[arg-type]
+    shards = [[replica.findtext("host") for replica in shard.findall("replica")] for shard in cluster.findall("shard")]
+    assert shards == [sorted(name for (s, _), name in placed.items() if s == str(i)) for i in (1, 2)]
+    assert all(shard.findtext("internal_replication") == "true" for shard in cluster.findall("shard"))
+    assert cluster.find("secret").get("from_env") == "CLICKHOUSE_CLUSTER_SECRET"  # type: ignore[union-attr]
+    keepers = sorted(name for name in _profile("cluster") if name.startswith("keeper-"))
+    assert keepers == ["keeper-1", "keeper-2", "keeper-3"]
+    assert [node.findtext("host") for node in _cluster_xml().iter("node")] == keepers
+    raft = ET.parse(ROOT / "infra/clickhouse/cluster/keeper.xml").getroot().iter("server")
+    assert {(server.findtext("id"), server.findtext("hostname")) for server in raft} == {
+        (SERVICES[name]["environment"]["KEEPER_SERVER_ID"], name) for name in keepers}
+    for name, env in nodes.items():
+        mounts = _bind_mounts(name)
+        assert mounts["/etc/clickhouse-server/config.d/cluster.xml"].name == "cluster.xml", name
+        assert "/etc/clickhouse-server/users.d/cluster-inserts.xml" in mounts, name
+        assert env["CLICKHOUSE_DB"] == Settings().clickhouse.database
+    inserts = ET.parse(ROOT / "infra/clickhouse/cluster/cluster-inserts.xml").getroot().find("profiles/default")
+    assert inserts is not None and inserts.findtext("distributed_foreground_insert") == "1"
+    assert inserts.findtext("insert_quorum") == "2"  # both replicas of the shard hold a part before Kafka commits
+
+
+def test_the_cluster_services_migrate_and_run_on_the_cluster_they_name() -> None:
+    [cluster] = list(_cluster_xml().find("remote_servers"))  # type: ignore[arg-type]
+    for name in ("migrate-cluster", "collector-cluster", "aggregator-cluster"):
+        env = SERVICES[name]["environment"]
+        assert env["SKILLPULSE_CLICKHOUSE_CLUSTER"] == cluster.tag, name
+        assert env["SKILLPULSE_KAFKA_BOOTSTRAP"] == "kafka-1:9092,kafka-2:9092,kafka-3:9092", name
+    aggregators = SERVICES["aggregator-cluster"]
+    assert 2 <= aggregators["deploy"]["replicas"] <= Settings().kafka.partitions  # one group, no idle replica
+    assert "SKILLPULSE_AGGREGATOR_GROUP_ID" not in aggregators["environment"]
+    assert aggregators["deploy"]["resources"]["limits"]["memory"] == "512M"
+    for name, user in (("collector-cluster", "collector"), ("aggregator-cluster", "aggregator")):
+        env = SERVICES[name]["environment"]
+        assert env["SKILLPULSE_KAFKA_SASL_USERNAME"] == user
+        assert env["SKILLPULSE_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    # The names the single profile's clients and Grafana dial exist in the cluster too.
+    assert SERVICES["clickhouse-s1r1"]["networks"]["default"]["aliases"] == ["clickhouse"]
+    assert SERVICES["collector-cluster"]["networks"]["default"]["aliases"] == ["collector"]

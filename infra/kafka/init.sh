@@ -4,7 +4,9 @@
 # allowed here is denied). Re-running it is safe: it re-sets passwords (rotation) and ACLs.
 set -euo pipefail
 : "${BROKER_ADMIN_PASSWORD:?}" "${COLLECTOR_PASSWORD:?}" "${AGGREGATOR_PASSWORD:?}"
-bin=/opt/kafka/bin server=kafka:9094 events=skillpulse.events.v1 dlq=skillpulse.events.dlq
+# KAFKA_SERVER / REPLICATION_FACTOR / MIN_INSYNC_REPLICAS: set by the `cluster` profile (3 brokers).
+bin=/opt/kafka/bin server=${KAFKA_SERVER:-kafka:9094} replicas=${REPLICATION_FACTOR:-1} min_isr=${MIN_INSYNC_REPLICAS:-1}
+events=skillpulse.events.v1 dlq=skillpulse.events.dlq
 stats=skillpulse.pipeline.stats group=skillpulse-aggregator
 umask 077
 admin=$(mktemp)
@@ -15,8 +17,8 @@ sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule require
 PROPS
 as_admin=(--bootstrap-server "$server" --command-config "$admin")
 
-create() { "$bin/kafka-topics.sh" "${as_admin[@]}" --create --if-not-exists --replication-factor 1 \
-             --topic "$1" --partitions "$2"; }
+create() { "$bin/kafka-topics.sh" "${as_admin[@]}" --create --if-not-exists --replication-factor "$replicas" \
+             --config min.insync.replicas="$min_isr" --topic "$1" --partitions "$2"; }
 create "$events" 6
 create "$dlq" 1
 create "$stats" 1
