@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,17 @@ class EmbeddedBrokerSettings(BaseSettings):
     """How `skillpulse up` runs its own broker when no external one is configured (issue 16)."""
 
     model_config = _env("SKILLPULSE_BROKER_")
+    # durable: tansu keeps records in a SeaweedFS object store under <data dir>/objects, so
+    # an acknowledged event survives a kill -9 of the broker, the object store or the stack.
+    # memory: in tansu's RAM only (lost with the broker; the test fixtures' choice).
+    storage: Literal["durable", "memory"] = "durable"
+    object_store_port: int = Field(default=0, ge=0, le=65535, description="its S3 port; 0 picks a free one")
+    # How often the stack checks that the broker and its object store run (restarting a
+    # dead one) and releases what the aggregator already stored.
+    supervise_interval_s: float = Field(default=0.5, gt=0)
+    release_interval_s: float = Field(default=10.0, gt=0)
+    # Dead letters are in the store's rejected_events; their topic keeps them this long.
+    dead_letter_retention_hours: float = Field(default=168.0, gt=0)
 
 
 class ClickHouseSettings(BaseSettings):

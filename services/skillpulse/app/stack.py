@@ -1,5 +1,6 @@
 """A `skillpulse up` process: it claims the data dir, starts the embedded tansu broker when
-no Kafka is configured (a child process), creates the topics, starts its roles through the
+no Kafka is configured (a child process; durable on its own object store by default,
+restarted if it dies: skillpulse.kafka.supervision), creates the topics, starts its roles through the
 HTTP app's lifespan, serves HTTP, and publishes where it answers (`stack.json`).
 
 `roles` picks what it runs: both (embedded, one process), or one per container. With
@@ -20,10 +21,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from skillpulse.app.http import create_app
-from skillpulse.app.roles import ROLES, Role, RoleFactory
+from skillpulse.app.roles import ROLES, Role, RoleFactory, background
 from skillpulse.config import Settings
-from skillpulse.kafka import EmbeddedKafka, ensure_topics
+from skillpulse.kafka import ensure_topics
+from skillpulse.kafka.release import Consumed
 from skillpulse.kafka.security import KafkaSecurityError
+from skillpulse.kafka.supervision import EmbeddedBroker
 from skillpulse.stack_state import Claim, StackState
 from skillpulse.telemetry import TelemetryFactory, telemetry_from_env
 
@@ -84,9 +87,13 @@ class Stack:
             if settings.kafka.security_protocol != "PLAINTEXT":  # would fail later, at the first connect
                 raise KafkaSecurityError("the embedded broker takes PLAINTEXT only (tansu 0.6 cannot authenticate); "
                                          "unset SKILLPULSE_KAFKA_SECURITY_PROTOCOL or set SKILLPULSE_KAFKA_BOOTSTRAP")
-            kafka = EmbeddedKafka(data_dir, settings.kafka.embedded_port)
-            self.bootstrap = await asyncio.to_thread(kafka.start)
-            self._exit.callback(kafka.stop)
+            broker = EmbeddedBroker(data_dir, settings.kafka, settings.broker)
+            self.bootstrap = await asyncio.to_thread(broker.start)
+            self._exit.callback(broker.stop)
+            if broker.owned:  # a borrowed broker is its owner's to heal
+                group, kafka = settings.aggregator.group_id, settings.kafka
+                consumed = [Consumed(kafka.topic, group), Consumed(kafka.stats_topic, f"{group}.stats")]
+                await self._exit.enter_async_context(background(broker.supervise_forever(consumed)))
         await ensure_topics(self.bootstrap, {settings.kafka.topic: settings.kafka.partitions,
                                              settings.kafka.dlq_topic: 1, settings.kafka.stats_topic: 1},
                             kafka=settings.kafka)

