@@ -1,0 +1,176 @@
+"""Erasure of one person's data (GDPR Art. 17): every row of the store that holds their
+pseudonym leaves it, and the aggregate figures those rows fed are recomputed without them.
+
+Which tables hold the pseudonym is read from the store itself (`system.columns`), not
+from a list: every string column of every table is searched, so a table added later (a
+new rollup, a new kind of dead letter) is covered without touching this module, and so
+is a pseudonym quoted inside a value (a dead letter's redacted payload). `event_ids` holds
+no pseudonym: the person's event ids are taken from `events` before those rows go.
+
+Rows leave through mutations that rewrite the parts holding them (`ALTER TABLE … DELETE`,
+synchronous), not through lightweight deletes, which only mask rows until a merge.
+Rollups keyed by the pseudonym lose the person's rows with the rest; the aggregate ones
+(per day or per tool, no pseudonym) are recomputed from the `events` that remain for the
+person's days and tools (`aggregator.voids` does the same for withdrawn events), and those
+days are queued for the background refresher too, with no user, so rollups it keeps are
+recounted as well.
+
+A receipt (`erasure_receipts`, migration 0014) says what was done and never whom: written
+before anything is removed and again once finished, so an erasure a crash interrupted has
+its figures recomputed by the next erasure (its deletions are the caller's to repeat: an
+erasure is idempotent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from skillpulse.aggregator.voids import Withdrawn, _recompute
+from skillpulse.config import Settings
+from skillpulse.credentials import pseudonym_secret
+from skillpulse.kpi.params import TIMEZONE
+from skillpulse.pseudonym import Pseudonymiser
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+RECEIPTS = "erasure_receipts"
+_RECEIPT_COLUMNS = ["erasure_id", "requested_at", "platform", "requested_by", "days", "tools", "rows_removed",
+                    "finished"]
+# A mutation waits until every part holding the rows is rewritten (the rows are gone from disk).
+_SYNC = {"mutations_sync": 2}
+NO_USER = "\x00" * 64  # a rollup_queue row that recounts a day without naming anyone
+
+
+class ErasureReceipt(NamedTuple):
+    """What one erasure removed: rows per table, the days and tools recomputed; no identifier."""
+
+    erasure_id: uuid.UUID
+    requested_at: datetime
+    platform: str
+    requested_by: str  # "operator" or "platform"
+    days: list[date]
+    tools: list[str]
+    rows_removed: dict[str, int]
+    finished: bool
+
+
+class StringColumns(NamedTuple):
+    """A table with data of its own and its columns that can hold text."""
+
+    table: str
+    columns: list[str]
+
+
+def erasure_key(settings: Settings, platform: str, user_id: str) -> str:
+    """The pseudonym the collector gives `user_id` on `platform` (same secret, same hash)."""
+    return Pseudonymiser(pseudonym_secret(settings)).user_key(platform, user_id)
+
+
+def string_columns(store: Client) -> list[StringColumns]:
+    """Every table of the database that stores rows, with its string-typed columns
+    (String, FixedString, LowCardinality, Nullable, Array, Map of them); views excluded."""
+    found = store.query(
+        "SELECT table, groupArray(name) FROM system.columns "
+        "WHERE database = currentDatabase() AND type LIKE '%String%' AND table IN ("
+        "  SELECT name FROM system.tables WHERE database = currentDatabase() AND has_own_data"
+        "  AND engine NOT IN ('MaterializedView', 'View')) "
+        "GROUP BY table ORDER BY table").result_rows
+    return [StringColumns(table, sorted(columns)) for table, columns in found]
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def holding(columns: StringColumns) -> str:
+    """SQL true for a row of `columns.table` that holds `{key:String}` in any string column."""
+    return " OR ".join(f"position(toString({_quoted(column)}), {{key:String}}) > 0" for column in columns.columns)
+
+
+def rows_holding(store: Client, user_key: str) -> dict[str, int]:
+    """Per table, how many rows hold `user_key` anywhere (tables holding none left out)."""
+    counts = {}
+    for columns in string_columns(store):
+        count = int(store.query(f"SELECT count() FROM {_quoted(columns.table)} WHERE {holding(columns)}",
+                                parameters={"key": user_key}).result_rows[0][0])
+        if count:
+            counts[columns.table] = count
+    return counts
+
+
+def _write_receipt(store: Client, receipt: ErasureReceipt) -> None:
+    store.insert(RECEIPTS, [[receipt.erasure_id, receipt.requested_at.replace(tzinfo=None), receipt.platform,
+                             receipt.requested_by, receipt.days, receipt.tools, receipt.rows_removed,
+                             int(receipt.finished)]], column_names=_RECEIPT_COLUMNS)
+
+
+def _recompute_aggregates(store: Client, platform: str, days: list[date], tools: list[str]) -> None:
+    """The per-day and per-tool rollups of `days` and `tools`, from the events that remain."""
+    if not days and not tools:
+        return
+    _recompute(store, platform, Withdrawn(users=[], days=days, tools=tools))
+    if days:  # for rollups the background refresher keeps: recount these days, for no user
+        store.insert("rollup_queue", [[platform, NO_USER, day] for day in days],
+                     column_names=["platform", "user_key", "day"])
+
+
+def _as_receipts(rows: Sequence[Sequence[Any]]) -> list[ErasureReceipt]:
+    return [ErasureReceipt(erasure_id, requested_at.replace(tzinfo=UTC), platform, requested_by, list(days),
+                           list(tools), dict(removed), bool(finished))
+            for erasure_id, requested_at, platform, requested_by, days, tools, removed, finished in rows]
+
+
+def finish_interrupted(store: Client) -> int:
+    """Recompute the figures of erasures a crash left unfinished; how many."""
+    pending = store.query(f"SELECT {', '.join(_RECEIPT_COLUMNS)} FROM {RECEIPTS} FINAL WHERE finished = 0 "
+                          "ORDER BY requested_at").result_rows
+    for receipt in _as_receipts(pending):
+        _recompute_aggregates(store, receipt.platform, receipt.days, receipt.tools)
+        _write_receipt(store, receipt._replace(finished=True))
+    return len(pending)
+
+
+def erase_user(store: Client, platform: str, user_key: str, *, requested_by: str) -> ErasureReceipt:
+    """Remove every row holding `user_key` (the pseudonym of one person on `platform`) and
+    recompute what those rows fed; the receipt of what was done."""
+    finish_interrupted(store)
+    of_user = {"platform": platform, "key": user_key}
+    fed = store.query(
+        f"SELECT groupUniqArray(toDate(occurred_at, '{TIMEZONE}')), groupUniqArrayIf(tool_id, tool_id != ''), "
+        "groupArray(event_id) FROM events WHERE platform = {platform:String} AND user_key = {key:String}",
+        parameters=of_user).result_rows[0]
+    days, tools, event_ids = sorted(fed[0]), sorted(fed[1]), list(fed[2])
+    receipt = ErasureReceipt(uuid.uuid4(), datetime.now(UTC), platform, requested_by, days, tools, {}, False)
+    _write_receipt(store, receipt)  # before anything goes: a crash from here on is finished later
+    removed: dict[str, int] = {}
+    if event_ids:  # the dedup table: the person's ids, while `events` still says which they are
+        ids = {"platform": platform, "ids": event_ids}
+        where = "platform = {platform:String} AND event_id IN {ids:Array(UUID)}"
+        removed["event_ids"] = int(store.query(f"SELECT count() FROM event_ids WHERE {where}",
+                                               parameters=ids).result_rows[0][0])
+        store.command(f"ALTER TABLE event_ids DELETE WHERE {where}", parameters=ids, settings=_SYNC)
+    for columns in string_columns(store):
+        if columns.table == RECEIPTS:
+            continue
+        where = holding(columns)
+        count = int(store.query(f"SELECT count() FROM {_quoted(columns.table)} WHERE {where}",
+                                parameters=of_user).result_rows[0][0])
+        if count:
+            store.command(f"ALTER TABLE {_quoted(columns.table)} DELETE WHERE {where}", parameters=of_user,
+                          settings=_SYNC)
+            removed[columns.table] = count
+    _recompute_aggregates(store, platform, days, tools)
+    receipt = receipt._replace(rows_removed=removed, finished=True)
+    _write_receipt(store, receipt)
+    return receipt
+
+
+def receipts(store: Client, limit: int = 100) -> list[ErasureReceipt]:
+    """The newest erasures' receipts, newest first."""
+    found = store.query(f"SELECT {', '.join(_RECEIPT_COLUMNS)} FROM {RECEIPTS} FINAL "
+                        "ORDER BY requested_at DESC LIMIT {limit:UInt32}", parameters={"limit": limit}).result_rows
+    return _as_receipts(found)
