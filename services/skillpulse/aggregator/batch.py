@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from skillpulse.aggregator.redaction import EPHEMERAL, KafkaRecord, Redactor, safe_field_path
+from skillpulse.aggregator.replays import OffsetSpan
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
 from skillpulse.dead_letters import DeadLetter
 from skillpulse.kafka.signing import RecordSigner, signature_of
@@ -28,7 +29,8 @@ EVENT_COLUMNS = (
 # An event row is a list of values in EVENT_COLUMNS order, not a NamedTuple: building
 # one per record would slow the aggregator's hottest loop. Read it by these positions.
 EventRow = list[Any]
-EVENT_ID, PLATFORM, RECEIVED_AT = (EVENT_COLUMNS.index(column) for column in ("event_id", "platform", "received_at"))
+EVENT_ID, PLATFORM, RECEIVED_AT, PARTITION, OFFSET = (
+    EVENT_COLUMNS.index(column) for column in ("event_id", "platform", "received_at", *_FROM_KAFKA))
 
 
 class Void(NamedTuple):
@@ -48,6 +50,7 @@ class Batch:
     events: list[EventRow] = field(default_factory=list)
     rejected: list[DeadLetter] = field(default_factory=list)
     voids: list[Void] = field(default_factory=list)
+    spans: dict[int, OffsetSpan] = field(default_factory=dict)  # every record's, stored or not
 
 
 def to_columns(rows: list[EventRow]) -> list[list[Any]]:
@@ -83,12 +86,21 @@ def _unsigned(record: KafkaRecord, signer: RecordSigner) -> str:
     return "" if signer.verify(record.value or b"", signature) else "bad_signature"
 
 
+def offset_spans(records: Sequence[KafkaRecord]) -> dict[int, OffsetSpan]:
+    spans: dict[int, OffsetSpan] = {}
+    for record in records:
+        span = spans.get(record.partition)
+        spans[record.partition] = OffsetSpan(record.offset, record.offset) if span is None else OffsetSpan(
+            min(span.first, record.offset), max(span.last, record.offset))
+    return spans
+
+
 def build_batch(records: Sequence[KafkaRecord], redactor: Redactor = EPHEMERAL, *,
                 platforms: Collection[str] | None = None, signer: RecordSigner | None = None) -> Batch:
     """Events, voids and dead letters of a batch of records. `platforms`: the known ones,
     a record of any other is a dead letter; `signer`: a record it did not sign is a dead
     letter, never replayable (None, for either: no check, for tests and tools)."""
-    batch = Batch()
+    batch = Batch(spans=offset_spans(records))
     for record in records:
         if signer is not None and (refused := _unsigned(record, signer)):
             batch.rejected.append(redactor.letter(record, refused, "", may_replay=False))

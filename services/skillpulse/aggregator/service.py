@@ -13,14 +13,16 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from aiokafka import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from skillpulse.aggregator.batch import PLATFORM, RECEIVED_AT, Batch, build_batch
 from skillpulse.aggregator.redaction import Redactor, payload_key
+from skillpulse.aggregator.replays import ReplayGuard
 from skillpulse.aggregator.writer import write_batch
-from skillpulse.config import Settings
+from skillpulse.config import AggregatorSettings, Settings
 from skillpulse.credentials import pseudonym_secret
 from skillpulse.dead_letters import letter_json
 from skillpulse.health.stats import AggregatorStats, StatsRow, parse_stats_record, store_stats
@@ -35,11 +37,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger("skillpulse.aggregator")
 
 
-def _store(store: Client, batch: Batch, stats: AggregatorStats, deduplicate: bool, telemetry: Telemetry) -> None:
+class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """After a rebalance another consumer may have stored records of these partitions."""
+
+    def __init__(self, guard: ReplayGuard) -> None:
+        self._guard = guard
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        self._guard.forget()
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self._guard.forget()
+
+
+def _store(store: Client, batch: Batch, stats: AggregatorStats, options: AggregatorSettings, guard: ReplayGuard,
+           telemetry: Telemetry) -> None:
     """Insert the batch, then its figures (blocking: runs in a worker thread)."""
     started = time.perf_counter()
     with telemetry.tracer.start_as_current_span("clickhouse insert events") as span:
-        inserted = write_batch(store, batch, deduplicate=deduplicate)
+        inserted = write_batch(store, batch, deduplicate=options.deduplicate, guard=guard)
         span.set_attributes({"db.system": "clickhouse", "skillpulse.events.inserted": len(inserted)})
     insert_ms = (time.perf_counter() - started) * 1000
     rows = stats.batch(len(batch.events) + len(batch.rejected), Counter(row[PLATFORM] for row in inserted),
@@ -66,6 +82,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
     stats = stats or AggregatorStats(telemetry.meter)
     redactor = Redactor(payload_key(pseudonym_secret(settings)))
     signer = record_signer(settings)  # always on: the embedded broker lets any local process write
+    guard = ReplayGuard()
     broker = KafkaBroker(bootstrap, acks="all", logger=logger, graceful_timeout=30.0, security=broker_security(kafka),
                          middlewares=telemetry.kafka_middlewares())
 
@@ -79,6 +96,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_partition_fetch_bytes=options.fetch_bytes_per_partition,
         decoder=_records_as_they_are,
+        listener=_ForgetOnRebalance(guard),
     )
     async def store_events(message: KafkaMessage) -> None:
         records = message.raw_message
@@ -88,7 +106,7 @@ def create_aggregator(settings: Settings, store: Client, bootstrap: str, telemet
         try:
             for letter in batch.rejected:  # the letter as stored, never the record (nor its key or headers)
                 await broker.publish(letter_json(letter), kafka.dlq_topic, headers={"reason": letter.reason})
-            await asyncio.to_thread(_store, store, batch, stats, options.deduplicate, telemetry)
+            await asyncio.to_thread(_store, store, batch, stats, options, guard, telemetry)
         except Exception:
             logger.exception("batch of %d records not stored; it will be retried", len(records))
             await asyncio.sleep(options.retry_backoff_s)  # don't spin while the store is down

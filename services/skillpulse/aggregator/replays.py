@@ -1,0 +1,140 @@
+"""Replays of an interrupted insert: the records an earlier attempt at a batch already
+put in `events`, found in `events` itself.
+
+An insert into `events` is not atomic with the inserts of the views on it: each table
+commits its own part. A process killed between the two (or an insert that failed in a
+view) leaves events in `events` that `event_ids` and the rollups do not know of, and
+the batch is consumed again, since its offsets were never committed. So the replay's
+`event_ids` lookup cannot be trusted for those records; `events` can: a part is there
+whole or not at all. Each stored row carries its Kafka partition and offset, so a
+record whose (partition, offset, event_id) is in `events` was stored by an earlier
+attempt. It is not inserted again, and every view on `events` is run again over those
+rows, from `events`: the views keep exact distinct-count states, distinct rows,
+minimums and queues (never counters), so running one twice over the same events
+changes nothing, and running it once more over events it missed completes it.
+
+`events` is not sorted by offset, so the lookup reads a column scan: it runs only
+where a replay is possible, for a partition whose batch does not start where this
+process's last stored batch of it ended (the process's first batch of it, a retry
+after a failure, a partition that came back from another replica), and again for
+the following batch of a partition where it found replayed rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from skillpulse.errors import SkillpulseError
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+logger = logging.getLogger("skillpulse.aggregator")
+
+# A row an earlier attempt stored was stored after the collector received it; this much
+# allows for a collector's clock ahead of the store's.
+CLOCK_SKEW = timedelta(days=1)
+
+
+class OffsetSpan(NamedTuple):
+    """The first and last offset of one partition's records in a batch."""
+
+    first: int
+    last: int
+
+
+class StoredRecord(NamedTuple):
+    partition: int
+    offset: int
+    event_id: uuid.UUID
+
+
+class ViewRepairError(SkillpulseError, RuntimeError):
+    """A view on `events` has a definition the repair cannot re-run over chosen rows."""
+
+
+class ReplayGuard:
+    """Where this process's stored batches ended, per partition (one per consumer)."""
+
+    def __init__(self) -> None:
+        self._next: dict[int, int] = {}  # partition -> the offset after the last stored batch
+        self._replaying: set[int] = set()  # partitions whose last check found replayed rows
+        self._generation = 0  # bumped by a rebalance: an attempt in flight must not vouch for after it
+        self._lock = threading.Lock()
+
+    def begin(self, spans: dict[int, OffsetSpan]) -> tuple[set[int], int]:
+        """The partitions of a batch that may hold replayed records, and the generation
+        to hand back to `finish`. They stay suspect until `finish` (a failed attempt
+        leaves them so)."""
+        with self._lock:
+            suspects = {p for p, span in spans.items() if self._next.pop(p, None) != span.first or p in self._replaying}
+            return suspects, self._generation
+
+    def finish(self, spans: dict[int, OffsetSpan], generation: int, replayed_in: set[int]) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            for partition, span in spans.items():
+                self._next[partition] = span.last + 1
+            self._replaying = (self._replaying - spans.keys()) | replayed_in
+
+    def forget(self) -> None:
+        """Partitions were revoked or assigned: another consumer may have stored records."""
+        with self._lock:
+            self._generation += 1
+            self._next.clear()
+
+
+def stored_records(store: Client, spans: dict[int, OffsetSpan], since: datetime) -> set[StoredRecord]:
+    """The rows of `events` at or past each partition's first offset in `spans`, stored
+    at or after `since` (less the clock skew)."""
+    if not spans:
+        return set()
+    partitions = sorted(spans)
+    result = store.query(
+        "SELECT kafka_partition, kafka_offset, event_id FROM events "
+        "PREWHERE kafka_partition IN {partitions:Array(UInt32)} "
+        "AND kafka_offset >= transform(kafka_partition, {partitions:Array(UInt32)}, {firsts:Array(UInt64)}, 0) "
+        "AND kafka_offset <= transform(kafka_partition, {partitions:Array(UInt32)}, {lasts:Array(UInt64)}, 0) "
+        "WHERE stored_at >= {since:DateTime64(3, 'UTC')}",
+        parameters={"partitions": partitions, "firsts": [spans[p].first for p in partitions],
+                    "lasts": [spans[p].last for p in partitions], "since": since - CLOCK_SKEW})
+    return {StoredRecord(int(p), int(o), event_id) for p, o, event_id in result.result_rows}
+
+
+_TARGET = re.compile(r"^CREATE MATERIALIZED VIEW \S+ TO (\S+)")
+
+
+def rerun_views(store: Client, records: set[StoredRecord]) -> int:
+    """Run every materialized view on `events` again over `records` (already in `events`),
+    from their own definitions; how many views ran."""
+    if not records:
+        return 0
+    database = store.query("SELECT currentDatabase()").result_rows[0][0]
+    views = store.query(
+        "SELECT v.name, v.as_select, v.create_table_query FROM system.tables AS v "
+        "WHERE v.database = currentDatabase() AND v.engine = 'MaterializedView' AND v.name IN "
+        "(SELECT arrayJoin(dependencies_table) FROM system.tables WHERE database = currentDatabase() "
+        "AND name = 'events') ORDER BY v.name").result_rows
+    source = f"FROM {database}.events"
+    rows = (f"(SELECT * FROM {database}.events WHERE (kafka_partition, kafka_offset, event_id) "
+            "IN {keys:Array(Tuple(UInt32, UInt64, UUID))}) AS events")
+    keys = [tuple(record) for record in sorted(records)]
+    for name, select, create in views:
+        target = _TARGET.match(create)
+        if target is None or select.count(source) != 1:
+            raise ViewRepairError(f"view {name} on events cannot be re-run over chosen rows")
+        columns = [column for (column,) in store.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {view:String} "
+            "ORDER BY position", parameters={"view": name}).result_rows]
+        listed = ", ".join(f"`{column}`" for column in columns)
+        store.command(f"INSERT INTO {target.group(1)} ({listed}) {select.replace(source, 'FROM ' + rows)}",
+                      parameters={"keys": keys})
+    logger.warning("%d records of an interrupted insert were already in events: not stored again, "
+                   "%d views completed over them", len(records), len(views))
+    return len(views)

@@ -1,0 +1,73 @@
+"""Replays of an interrupted insert: the events an earlier attempt stored are found in
+`events` itself, not inserted again, and the views on `events` are completed over them."""
+
+from __future__ import annotations
+
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.aggregator import Batch, build_batch, write_batch
+from skillpulse.aggregator.replays import OffsetSpan, ReplayGuard
+from tests.factories import FakeRecord, login, record_json
+
+_VIEW_TARGETS = ("event_ids", "login_days", "user_days", "rollup_queue", "tool_first_seen")
+
+
+def _batch(values: list[bytes], first_offset: int = 0, partition: int = 0) -> Batch:
+    return build_batch([FakeRecord(value, first_offset + i, partition) for i, value in enumerate(values)])
+
+
+def _counts(store: Client) -> dict[str, int]:
+    return {table: int(store.query(f"SELECT count() FROM {table}").result_rows[0][0])
+            for table in ("events", *_VIEW_TARGETS)}
+
+
+def _logins_counted(store: Client) -> int:
+    return int(store.query("SELECT sum(n) FROM (SELECT uniqExactMerge(logins) AS n FROM login_days "
+                           "GROUP BY platform, user_key, day, organisation_id)").result_rows[0][0])
+
+
+def test_an_insert_whose_views_were_never_written_is_completed_and_not_doubled(store: Client) -> None:
+    values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ben", "2026-03-02T10:00:00+01:00"),
+              record_json("tool_use", occurred_at="2026-03-02T11:00:00+01:00")]
+    assert len(write_batch(store, _batch(values))) == 3
+    complete = _counts(store)
+    # What a kill -9 between the part of `events` and those of its views leaves behind.
+    for table in _VIEW_TARGETS:
+        store.command(f"TRUNCATE TABLE {table}")
+    assert len(write_batch(store, _batch(values))) == 0  # the replay, by a fresh process
+    assert _counts(store) == complete
+    assert _logins_counted(store) == 2
+
+
+def test_a_replay_of_a_complete_insert_changes_nothing(store: Client) -> None:
+    values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ana", "2026-03-01T12:00:00+01:00")]
+    write_batch(store, _batch(values, first_offset=40))
+    complete = _logins_counted(store)
+    assert len(write_batch(store, _batch(values, first_offset=40))) == 0
+    assert _logins_counted(store) == complete == 2
+    assert _counts(store)["events"] == 2
+
+
+def test_a_new_record_at_a_stored_offset_is_stored(store: Client) -> None:
+    write_batch(store, _batch([login("ana", "2026-03-01T10:00:00+01:00")]))
+    # The topic was recreated: offsets start again, with other events.
+    assert len(write_batch(store, _batch([login("ben", "2026-03-01T10:00:00+01:00")]))) == 1
+    assert _counts(store)["events"] == 2
+
+
+def test_the_guard_suspects_partitions_where_a_replay_can_start() -> None:
+    guard = ReplayGuard()
+    first = {0: OffsetSpan(0, 9), 1: OffsetSpan(0, 4)}
+    suspects, generation = guard.begin(first)
+    assert suspects == {0, 1}  # a fresh process: anything may be a replay
+    guard.finish(first, generation, replayed_in=set())
+    assert guard.begin({0: OffsetSpan(10, 19)})[0] == set()  # where the last stored batch ended
+    # ... and that attempt failed: its retry starts where it did, and is suspect.
+    assert guard.begin({0: OffsetSpan(10, 19)})[0] == {0}
+    suspects, generation = guard.begin({1: OffsetSpan(5, 9)})
+    guard.forget()  # a rebalance while that batch was in flight
+    guard.finish({1: OffsetSpan(5, 9)}, generation, replayed_in=set())
+    assert guard.begin({1: OffsetSpan(10, 14)})[0] == {1}
+    _, generation = guard.begin({2: OffsetSpan(0, 4)})
+    guard.finish({2: OffsetSpan(0, 4)}, generation, replayed_in={2})
+    assert guard.begin({2: OffsetSpan(5, 9)})[0] == {2}  # a replay can run on past one batch
