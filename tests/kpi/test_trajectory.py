@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from skillpulse.kpi.trajectory import DailyValue, linear_trajectory, trend_trajectory
+from skillpulse.kpi.trajectory import DailyValue, Trajectory, linear_trajectory, trend_trajectory
 
 START, DEADLINE = date(2026, 1, 1), date(2029, 12, 31)  # 1461 days
 
@@ -69,3 +69,9 @@ def test_a_falling_trend_is_at_risk_and_never_projects_below_zero() -> None:
     assert (falling.projection, falling.status) == (0.0, "at risk")
     assert trend_trajectory("B2", target=1600, start=START, deadline=DEADLINE,
                             series=[DailyValue(date(2027, 5, 1), 1700)]).status == "reached"
+
+
+def test_json_round_trip() -> None:
+    found = linear_trajectory("MC4", target=10, start=START, deadline=DEADLINE, as_of=date(2027, 3, 1), value=4)
+    assert Trajectory.from_json(found.as_json()) == found
+    assert found.as_json()["deadline"] == "2029-12-31"

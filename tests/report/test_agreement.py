@@ -127,3 +127,18 @@ def test_an_unknown_agreement_or_one_not_started_is_refused(loaded: Client) -> N
     with pytest.raises(ReportError, match="starts on 2026-01-01"):
         collect_agreement_report(store_sources(loaded), name="2026-2029", platforms=TOOLS,
                                  now=datetime(2025, 6, 1, tzinfo=UTC))
+
+
+def test_the_yearly_report_has_the_mid_term_review_of_its_last_day(loaded: Client) -> None:
+    from skillpulse.report.collect import collect_annual_report
+    from skillpulse.report.render import render_html
+
+    yearly = collect_annual_report(store_sources(loaded), year=2027, platforms=TOOLS, manual=None, now=NOW)
+    review = ReportReader(render_html(yearly)).table("trajectory")
+    agreement = collect_agreement_report(store_sources(loaded), name="2026-2029", platforms=TOOLS, now=NOW)
+    assert {kpi: row.attrs["data-status"] for kpi, row in review.items()} == {
+        trajectory.kpi: trajectory.status for trajectory in agreement.trajectories}
+    assert review["MA4"].value("projection") == str(round(3 * 1461 / 536, 2))
+    before = collect_annual_report(store_sources(loaded), year=2026, platforms=TOOLS, manual=None, now=NOW)
+    assert ReportReader(render_html(before)).table("trajectory")["MP2"].value("deadline") is None  # text only
+    assert ReportReader(render_html(before)).table("trajectory")["MP2"].text_of("deadline") == "2026-12-31"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from skillpulse.kpi.agreement import AGREEMENT_START, agreement_trajectories
+from skillpulse.kpi.agreement import AGREEMENT_START as AGREEMENT_START  # re-exported: the reports read it here
+from skillpulse.kpi.agreement import agreement_trajectories
 from skillpulse.kpi.catalogue import METRICS, compute, rows, scalar
 from skillpulse.kpi.params import KpiParams
 

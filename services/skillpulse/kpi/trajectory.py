@@ -51,6 +51,14 @@ class Trajectory:
     def achieved_per_month(self) -> float:
         return self.achieved_per_day * DAYS_PER_MONTH
 
+    @classmethod
+    def from_json(cls, found: dict[str, Any]) -> Trajectory:
+        """The inverse of `as_json` (a summary from a running stack carries trajectories so)."""
+        fields = {name: found[name] for name in cls.__dataclass_fields__}
+        for name in ("start", "deadline", "as_of"):
+            fields[name] = date.fromisoformat(fields[name])
+        return cls(**fields)
+
     def as_json(self) -> dict[str, Any]:
         found = asdict(self)
         for name in ("start", "deadline", "as_of"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from skillpulse.kpi.agreement import AGREEMENT_START, MID_TERM_REVIEW
 from skillpulse.kpi.trajectory import Trajectory
@@ -42,3 +43,8 @@ def trajectory_section(trajectories: Sequence[Trajectory], as_of: date) -> str:
         "passed). A projection is arithmetic on past figures, not a forecast.", data_field="trajectory-note")
     return section(title, "trajectory", note,
                    table(_HEADERS, [_row(trajectory) for trajectory in trajectories], data_table="trajectory"))
+
+
+def summary_trajectories(summary: dict[str, Any]) -> list[Trajectory]:
+    """The trajectories a contract summary's rows carry (none from a stack that predates them)."""
+    return [Trajectory.from_json(row["trajectory"]) for row in summary["rows"] if row.get("trajectory")]
