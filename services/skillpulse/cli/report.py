@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from skillpulse.cli.report_verify import verify
 from skillpulse.config import Settings
 from skillpulse.contract import PLATFORMS
 
@@ -62,6 +63,9 @@ def report(ctx: click.Context, year: int | None, agreement: str | None, out: Pat
     click.echo(f"wrote {out}{f' and {pdf}' if pdf else ''}: {year}, figures as of {made.period.end_note}; "
                f"B2 {made.b2_year['last_value']} on {made.b2_year['last_day']}, peak {made.b2_year['peak_value']} "
                f"on {made.b2_year['peak_day']}; manual inputs {provided} of {len(made.manual)} provided")
+
+
+report.add_command(verify)
 
 
 def _agreement_report(ctx: click.Context, name: str, out: Path, platforms: tuple[str, ...], pdf: Path | None) -> None:

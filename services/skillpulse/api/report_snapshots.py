@@ -1,0 +1,63 @@
+"""Report snapshots (agreement Art. 12) on the running stack, whose process holds the
+embedded store (one process per chdb path): `skillpulse report` stores the snapshot of the
+file it wrote, `skillpulse report verify` reads it back with what changed since. Operator
+routes, served by the aggregator role on the writer's store client."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from skillpulse.api.openapi import json_body, problems
+from skillpulse.api.problems import BodyReadTimeout, PayloadTooLarge, UnsupportedMediaType, problem, read_capped
+from skillpulse.report.snapshot import MAX_FIGURES, SNAPSHOT_ROUTE, ReportSnapshot
+from skillpulse.report.snapshot_store import SnapshotLookup, insert_snapshot, lookup
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+MAX_BODY_BYTES = MAX_FIGURES * 400 + 65536  # a key, a label and a command per figure, and the parameters
+BODY_TIMEOUT_S = 10.0
+
+
+class SnapshotStored(BaseModel):
+    snapshot_id: uuid.UUID
+
+
+def create_report_snapshot_router(store: Client) -> APIRouter:
+    router = APIRouter(responses=problems(408, 413, 415, 422, 503))
+
+    @router.post(SNAPSHOT_ROUTE, response_model=SnapshotStored,
+                 openapi_extra=json_body(ReportSnapshot.model_json_schema()))
+    async def record(request: Request) -> SnapshotStored | JSONResponse:
+        """Store the snapshot of a report just written (its figures, parameters, watermark, hashes)."""
+        try:
+            body = await read_capped(request, MAX_BODY_BYTES, BODY_TIMEOUT_S)
+        except PayloadTooLarge:
+            return problem(413, "too_large", f"at most {MAX_BODY_BYTES} bytes per snapshot")
+        except BodyReadTimeout:
+            return problem(408, "body_timeout", f"the body must arrive within {BODY_TIMEOUT_S:.0f} s")
+        except UnsupportedMediaType:
+            return problem(415, "unsupported_media_type", "Content-Type: application/json required")
+        try:
+            snapshot = ReportSnapshot.model_validate_json(body)
+        except ValidationError as exc:  # where and why, never the value sent
+            return JSONResponse({"error": "invalid_snapshot", "message": "the snapshot does not validate",
+                                 "errors": [{"loc": list(error["loc"]), "msg": error["msg"]}
+                                            for error in exc.errors()]}, status_code=422)
+        await asyncio.to_thread(insert_snapshot, store, snapshot)
+        return SnapshotStored(snapshot_id=snapshot.snapshot_id)
+
+    @router.get(SNAPSHOT_ROUTE + "/{sha256}")
+    async def find(sha256: Annotated[str, Path(max_length=64)],
+                   snapshot_id: Annotated[uuid.UUID | None, Query()] = None) -> SnapshotLookup:
+        """The snapshot of the file with this SHA-256 (else of `snapshot_id`, the id its footer
+        names) and what the store holds now that it did not see; `snapshot` null when none."""
+        return await asyncio.to_thread(lookup, store, sha256, snapshot_id)
+
+    return router

@@ -1,0 +1,109 @@
+"""Every report written stores its snapshot (agreement Art. 12): the SHA-256 of the final
+bytes, every figure the report states, the parameters, the data watermark; kept until the
+end of 2034 at least (read from the store's own description of the table)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from skillpulse.config import Settings
+from skillpulse.report.annual import write_annual_report
+from skillpulse.report.snapshot import annual_figures, snapshot_id_in, software_version
+from skillpulse.report.snapshot_store import find_snapshot
+from skillpulse.report.sources import store_sources
+from tests.factories import store_records
+from tests.report.dataset import (
+    AFTER_THE_YEAR,
+    B2_ON_31_DECEMBER,
+    B2_PEAK,
+    FUNNEL,
+    LOGINS,
+    LOGINS_PER_MONTH,
+    MAU_AT_MONTH_END,
+    OTHER_EVENTS,
+    TOOLS,
+    USERS,
+    user_key,
+)
+
+pytestmark = pytest.mark.integration
+
+KEPT_AT_LEAST_UNTIL = datetime(2035, 1, 1, tzinfo=UTC)  # 31 December 2034 included: Art. 12, five years after 2029
+
+
+@pytest.fixture
+def loaded(store: Client) -> Client:
+    store_records(store, LOGINS + OTHER_EVENTS)
+    return store
+
+
+def test_a_report_stores_its_snapshot_with_the_file_s_hash_and_figures(loaded: Client, settings: Settings,
+                                                                       tmp_path: Path) -> None:
+    out = tmp_path / "report-2026.html"
+    report = write_annual_report(settings, year=2026, platforms=TOOLS, out=out, now=AFTER_THE_YEAR)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    snapshot = find_snapshot(loaded, digest, None)
+    assert snapshot is not None and snapshot.kind == "annual"
+    assert snapshot.file_sha256 == digest and snapshot.pdf_sha256 is None
+    assert snapshot_id_in(out) == snapshot.snapshot_id  # the footer names it
+    assert snapshot.figures == annual_figures(report)
+    assert snapshot.generated_at == AFTER_THE_YEAR and snapshot.software_version == software_version()
+    newest = loaded.query("SELECT max(stored_at) FROM events WHERE platform = 'skilltech.tools'").result_rows[0][0]
+    assert snapshot.data_watermark == newest.replace(tzinfo=UTC)
+    assert snapshot.parameters == {"year": 2026, "platforms": list(TOOLS), "from": "2026-01-01", "to": "2026-12-31",
+                                   "generated_at": AFTER_THE_YEAR.isoformat(), "manual_inputs": None}
+    stored = loaded.query("SELECT parameters, arrayStringConcat(figures.key, ' '), arrayStringConcat(figures.command, "
+                          "' ') FROM report_snapshots").result_rows
+    assert len(stored) == 1
+    for user in USERS:  # aggregates only: no user identifier or pseudonym in the audit trail
+        assert all(user not in text and user_key(user) not in text for text in stored[0])
+
+
+def test_the_figures_are_every_figure_the_report_states(loaded: Client) -> None:
+    from skillpulse.report.collect import collect_annual_report
+
+    report = collect_annual_report(store_sources(loaded), year=2026, platforms=TOOLS, manual=None,
+                                   now=AFTER_THE_YEAR)
+    figures = {figure.key: figure for figure in annual_figures(report)}
+    assert len(figures) == len(annual_figures(report))  # keys are unique
+    assert figures["B2@2026/end"].value == B2_ON_31_DECEMBER and figures["B2@2026/peak"].value == B2_PEAK
+    assert figures["B2@2026/end"].command == ("skillpulse kpi active-users-yearly --from 2026-01-01 --to 2026-12-31 "
+                                              "--platform skilltech.tools")
+    months = [f"2026-{month:02d}" for month in range(1, 13)]
+    assert {key: figures[f"logins@{key}"].value for key in months} == {
+        key: LOGINS_PER_MONTH.get(key, 0) for key in months}
+    assert {key: figures[f"mau@{key}"].value for key in months} == MAU_AT_MONTH_END
+    assert {status: figures[f"training-funnel@2026/{status}"].value for status in FUNNEL} == FUNNEL
+    for row in report.summary["rows"]:
+        if row["id"] != "B2":
+            assert figures[f"{row['metric']}@2026"].value == row["value"]
+    assert figures["MV2@2026"].value is None and figures["FIN1@2026"].value is None  # not provided: no number
+    assert all(key.startswith("articles@2026-") for key in figures if key.startswith("articles@"))
+
+
+def _ttl_expression(store: Client) -> str:
+    [(engine_full,)] = store.query("SELECT engine_full FROM system.tables WHERE database = currentDatabase() "
+                                   "AND name = 'report_snapshots'").result_rows
+    found = re.search(r"\bTTL (.+?)(?: SETTINGS |$)", engine_full)
+    assert found, engine_full
+    return found.group(1)
+
+
+@pytest.mark.parametrize("generated_at", ["1970-01-01 00:00:00", "2025-03-01 00:00:00", "2030-04-30 00:00:00"])
+def test_snapshots_are_kept_until_the_end_of_2034_at_least(store: Client, generated_at: str) -> None:
+    expression = _ttl_expression(store)
+    [(expires,)] = store.query(f"SELECT {expression} FROM (SELECT toDateTime64({{at:String}}, 3, 'UTC') "
+                               "AS generated_at)", parameters={"at": generated_at}).result_rows
+    assert expires.replace(tzinfo=UTC) >= KEPT_AT_LEAST_UNTIL
+    columns_with_ttl = store.query("SELECT name FROM system.columns WHERE database = currentDatabase() "
+                                   "AND table = 'report_snapshots' AND default_kind = 'TTL'").result_rows
+    assert columns_with_ttl == []
+    create = store.query("SELECT create_table_query FROM system.tables WHERE database = currentDatabase() "
+                         "AND name = 'report_snapshots'").result_rows[0][0]
+    assert create.count(" TTL ") == 1  # one table TTL, the one evaluated above; no column or DELETE WHERE TTL
