@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
-from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr, series_sql
+from skillpulse.kpi.rolling import ALL_ORGANISATIONS, active_days_sql, login_days_sql, runs_expr, series_sql
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -25,12 +25,17 @@ _FAST_SOURCE = "SELECT {column} AS runs FROM user_activity FINAL WHERE platform 
 
 _ORGANISATION = "({organisation:String} = '' OR organisation_id = {organisation:String})"
 _RANGE = "day BETWEEN {start:Date} - ({window:UInt32} - 1) AND {end:Date}"
-_WHERE = f"platform IN {{platforms:Array(String)}} AND {_RANGE} AND {_ORGANISATION}"
+_WHERE = f"platform IN {{platforms:Array(String)}} AND {_RANGE}"
+# login_day_counts keeps all organisations' logins under ALL_ORGANISATIONS.
+_LOGINS_OF = f"if({{organisation:String}} = '', {ALL_ORGANISATIONS}, {{organisation:String}})"
 
 
 def _general_source(events: str, condition: str = "") -> str:
     where = f"{_WHERE} AND {condition}" if condition else _WHERE
-    days = login_days_sql(where, "{min_count:UInt32}") if events == "login" else active_days_sql(where)
+    if events == "login":
+        days = login_days_sql(where, "{min_count:UInt32}", _LOGINS_OF)
+    else:
+        days = active_days_sql(f"{where} AND {_ORGANISATION}")
     return f"""
         SELECT {runs_expr("days", "{window:UInt32}", "{min_count:UInt32}", "runs")}
         FROM ({days}) WHERE length(days) >= {{min_count:UInt32}}"""

@@ -51,15 +51,22 @@ ORDER BY day
 """
 
 
-def login_days_sql(where: str, min_count: str) -> str:
-    """Per (platform, user_key), `days`: a day per distinct login, at most `min_count` of
-    them a day (more never change whether a threshold of `min_count` is met)."""
+# `login_day_counts` keeps every login under its organisation and under this one.
+ALL_ORGANISATIONS = "'*'"
+
+
+def login_days_sql(where: str, min_count: str, organisation: str = ALL_ORGANISATIONS) -> str:
+    """Per (platform, user_key), `days`: a day per login, at most `min_count` of them per
+    stored row (more never change whether a threshold of `min_count` is met; a day split
+    over rows not yet summed by a merge still yields at least `min_count`), counting the
+    logins of `organisation` (SQL; all of them by default). Grouped in the table's order,
+    so it streams user after user instead of holding every user at once."""
     return f"""
         SELECT platform, user_key,
-               arraySort(arrayFlatten(groupArray(arrayWithConstant(least(n, {min_count}), day)))) AS days
-        FROM (SELECT platform, user_key, day, uniqExactMerge(logins) AS n FROM login_days WHERE {where}
-              GROUP BY platform, user_key, day)
-        GROUP BY platform, user_key"""
+               arraySort(arrayFlatten(groupArray(arrayWithConstant(least(logins, {min_count}), day)))) AS days
+        FROM login_day_counts WHERE organisation = {organisation} AND {where}
+        GROUP BY platform, organisation, user_key
+        SETTINGS optimize_aggregation_in_order = 1"""
 
 
 def active_days_sql(where: str) -> str:
