@@ -23,7 +23,6 @@ from skillpulse.api.freshness import create_freshness_router
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
 from skillpulse.api.report_snapshots import create_report_snapshot_router
-from skillpulse.api.report_snapshots import create_report_snapshot_router
 from skillpulse.api.rollups import create_rollup_router
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.app.roles import Guarded, Role, background
@@ -105,7 +104,6 @@ async def aggregator_role(settings: Settings, bootstrap: str,
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
             Guarded(create_rollup_router(writer), operator),
             Guarded(create_blog_router(writer), operator),  # the blog poller's articles (MV2)
-            Guarded(create_report_snapshot_router(writer), operator),  # reports' audit trail (Art. 12)
             Guarded(create_report_snapshot_router(writer), operator),  # reports' audit trail (Art. 12)
         )
         await exit_stack.enter_async_context(background(
