@@ -39,6 +39,10 @@ OPEN = {"/healthz", "/readyz"}
 OWN_CREDENTIALS = {"/v1/events", "/v1/sources/keycloak", "/xapi/statements", "/xapi/about"}
 OPERATOR = {"/v1/dead-letters", "/v1/dead-letters/replay", "/v1/rollups/refresh", "/v1/blog/articles"}
 BODIES = {"/v1/blog/articles": {"articles": []}}  # a valid body for routes that need more than {}
+# The tool catalogue's changes: a declaration, then (routes run in order) its retirement.
+OPERATOR |= {"/v1/tools/declare", "/v1/tools/retire"}
+BODIES |= {"/v1/tools/declare": {"tool_id": "access-test", "category": "other", "available_from": "2026-01-01"},
+           "/v1/tools/retire": {"tool_id": "access-test", "retired_on": "2026-02-01"}}
 # xAPI's About resource tells the versions spoken, before a client has credentials (as LRSs do).
 OPEN_BY_SPEC = {"/xapi/about"}
 QUERY = {"from": "2026-01-01", "to": "2026-01-02", "as_of": "2026-01-02",

@@ -16,15 +16,18 @@ from typing import TYPE_CHECKING
 
 from skillpulse.access import Access
 from skillpulse.aggregator import create_aggregator
+from skillpulse.api.backup import create_backup_router
 from skillpulse.api.blog import create_blog_router
 from skillpulse.api.board import create_board_router
 from skillpulse.api.dead_letters import create_dead_letter_router
+from skillpulse.api.erasure import create_erasure_router
 from skillpulse.api.freshness import create_freshness_router
 from skillpulse.api.health import create_health_router
 from skillpulse.api.kpi import create_kpi_router
 from skillpulse.api.report_snapshots import create_report_snapshot_router
 from skillpulse.api.rollups import create_rollup_router
 from skillpulse.api.store_reads import StoreReads
+from skillpulse.api.tools import create_tool_catalogue_router, create_tool_declaration_router
 from skillpulse.app.roles import Guarded, Role, background
 from skillpulse.config import Settings
 from skillpulse.health.samplers import sample_consumer_lag_forever
@@ -104,6 +107,11 @@ async def aggregator_role(settings: Settings, bootstrap: str,
             # them (together they peaked higher). The cost: a refresh slice can delay the next batch.
             Guarded(create_rollup_router(writer), operator),
             Guarded(create_blog_router(writer), operator),  # the blog poller's articles (MV2)
+            Guarded(create_backup_router(writer, settings), operator),  # on the writer: no batch mid-table
+            Guarded(create_erasure_router(writer, settings, by_operator=False), Access.PLATFORM),  # GDPR Art. 17
+            Guarded(create_erasure_router(writer, settings, by_operator=True), operator),
+            Guarded(create_tool_catalogue_router(reader, reads), viewer),  # the tool catalogue (MC4, MP2)
+            Guarded(create_tool_declaration_router(writer), operator),
             Guarded(create_report_snapshot_router(writer), operator),  # reports' audit trail (Art. 12)
         )
         await exit_stack.enter_async_context(background(

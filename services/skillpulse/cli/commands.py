@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from skillpulse.cli.backup import backup, restore
+from skillpulse.cli.erase import erase
 from skillpulse.cli.report import report
+from skillpulse.cli.tools import tools
 from skillpulse.config import Settings, get_settings
 from skillpulse.contract import PLATFORMS
 from skillpulse.credentials import ensure_api_keys
@@ -291,4 +294,8 @@ def export_schemas(out: Path | None) -> None:
         click.echo(str(path))
 
 
+main.add_command(backup)
+main.add_command(restore)
+main.add_command(erase)
 main.add_command(report)
+main.add_command(tools)

@@ -65,10 +65,10 @@ class Retirement(_Request):
     retired_on: StoreDay
 
 
-@dataclass(frozen=True)
-class CatalogueEntry:
+class CatalogueEntry(BaseModel):
     """The current state (or one revision) of a tool or feature of the catalogue."""
 
+    model_config = ConfigDict(frozen=True)
     tool_id: str
     feature: str  # '' for the tool itself
     revision: int
@@ -93,22 +93,21 @@ class CatalogueEntry:
                                                           or self.retired_on > self.available_from)
 
     def as_json(self) -> dict[str, Any]:
-        return {"tool_id": self.tool_id, "feature": self.feature, "revision": self.revision, "action": self.action,
-                "category": self.category, "available_from": self.available_from.isoformat(),
-                "retired_on": self.retired_on.isoformat() if self.retired_on else None, "aliases": list(self.aliases),
-                "declared_at": self.declared_at.isoformat(), "declared_by": self.declared_by, "note": self.note}
+        return self.model_dump(mode="json")
 
 
-_COLUMNS = ["tool_id", "feature", "revision", "action", "category", "available_from", "retired_on", "aliases",
-            "declared_by", "note"]
+_FIELDS = tuple(CatalogueEntry.model_fields)  # the order of `queries.CATALOGUE_CURRENT`'s columns
+_COLUMNS = [name for name in _FIELDS if name != "declared_at"]  # what an insert writes (the store dates it)
+
+
+def _entries(store: Client, sql: str, parameters: dict[str, Any] | None = None) -> list[CatalogueEntry]:
+    return [CatalogueEntry.model_validate(dict(zip(_FIELDS, row, strict=True)))
+            for row in store.query(sql, parameters=parameters).result_rows]
 
 
 def current_entries(store: Client) -> list[CatalogueEntry]:
     """Every entry's current state, by tool then feature (the tool itself first)."""
-    return [CatalogueEntry(tool_id, feature, int(revision), action, category, available_from, retired_on,
-                           tuple(aliases), declared_at, declared_by, note)
-            for tool_id, feature, revision, action, category, available_from, retired_on, aliases, declared_at,
-            declared_by, note in store.query(queries.CATALOGUE_CURRENT).result_rows]
+    return _entries(store, queries.CATALOGUE_CURRENT)
 
 
 def _key(request: _Request) -> tuple[str, str]:
@@ -177,11 +176,9 @@ def retire(store: Client, retirement: Retirement, declared_by: str) -> Catalogue
 
 def history(store: Client, tool_id: str | None = None) -> list[CatalogueEntry]:
     """Every revision (of one tool and its features, or of all), oldest first per entry."""
-    sql = (f"SELECT {', '.join(_COLUMNS[:7])}, aliases, declared_at, declared_by, note FROM tool_catalogue "
+    sql = (f"SELECT {', '.join(_FIELDS)} FROM tool_catalogue "
            "WHERE {tool_id:String} = '' OR tool_id = {tool_id:String} ORDER BY tool_id, feature, revision")
-    return [CatalogueEntry(t, f, int(r), a, c, af, ro, tuple(al), at, by, n)
-            for t, f, r, a, c, af, ro, al, at, by, n in store.query(sql, parameters={"tool_id": tool_id or ""})
-            .result_rows]
+    return _entries(store, sql, {"tool_id": tool_id or ""})
 
 
 @dataclass(frozen=True)
