@@ -28,9 +28,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pydantic import TypeAdapter, ValidationError
+
 from skillpulse.aggregator.voids import Withdrawn, _recompute
 from skillpulse.config import Settings
+from skillpulse.contract import UserId
 from skillpulse.credentials import pseudonym_secret
+from skillpulse.errors import SkillpulseError
 from skillpulse.kpi.params import TIMEZONE
 from skillpulse.pseudonym import Pseudonymiser
 
@@ -65,9 +69,29 @@ class StringColumns(NamedTuple):
     columns: list[str]
 
 
+class ErasureError(SkillpulseError, ValueError):
+    """An erasure that cannot be done as asked (the message says why, never the id)."""
+
+
+_user_id: TypeAdapter[str] = TypeAdapter(UserId)
+
+
 def erasure_key(settings: Settings, platform: str, user_id: str) -> str:
-    """The pseudonym the collector gives `user_id` on `platform` (same secret, same hash)."""
-    return Pseudonymiser(pseudonym_secret(settings)).user_key(platform, user_id)
+    """The pseudonym the collector gives `user_id` on `platform`: the contract's check of
+    the id, the same secret, the same hash."""
+    try:
+        checked = _user_id.validate_python(user_id)
+    except ValidationError:
+        raise ErasureError("not a user id the collector accepts (1 to 256 characters, no control character)") from None
+    return Pseudonymiser(pseudonym_secret(settings)).user_key(platform, checked)
+
+
+def receipt_json(receipt: ErasureReceipt) -> dict[str, Any]:
+    """A receipt as JSON (the API, the CLI)."""
+    return {"erasure_id": str(receipt.erasure_id), "requested_at": receipt.requested_at.isoformat(),
+            "platform": receipt.platform, "requested_by": receipt.requested_by,
+            "days": [day.isoformat() for day in receipt.days], "tools": receipt.tools,
+            "rows_removed": receipt.rows_removed, "finished": receipt.finished}
 
 
 def string_columns(store: Client) -> list[StringColumns]:
