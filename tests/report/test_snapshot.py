@@ -4,17 +4,25 @@ end of 2034 at least (read from the store's own description of the table)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from click.testing import CliRunner
 from clickhouse_connect.driver.client import Client
 
+from skillpulse.api.report_snapshots import MAX_BODY_BYTES
+from skillpulse.app import Stack
+from skillpulse.cli.report_verify import verify
 from skillpulse.config import Settings
+from skillpulse.credentials import local_operator_token
 from skillpulse.report.annual import write_annual_report
-from skillpulse.report.snapshot import annual_figures, snapshot_id_in, software_version
+from skillpulse.report.snapshot import SNAPSHOT_ROUTE, annual_figures, snapshot_id_in, software_version
 from skillpulse.report.snapshot_store import find_snapshot
 from skillpulse.report.sources import store_sources
 from tests.factories import store_records
@@ -107,3 +115,35 @@ def test_snapshots_are_kept_until_the_end_of_2034_at_least(store: Client, genera
     create = store.query("SELECT create_table_query FROM system.tables WHERE database = currentDatabase() "
                          "AND name = 'report_snapshots'").result_rows[0][0]
     assert create.count(" TTL ") == 1  # one table TTL, the one evaluated above; no column or DELETE WHERE TTL
+
+
+async def test_with_a_running_stack_the_snapshot_goes_through_its_operator_route(settings: Settings, store: Client,
+                                                                                 tmp_path: Path) -> None:
+    store_records(store, LOGINS + OTHER_EVENTS)
+    out = tmp_path / "report-2026.html"
+    async with Stack(settings) as stack:
+        # Threads: the report's and verify's HTTP calls are blocking, and this loop serves them.
+        await asyncio.to_thread(write_annual_report, settings, year=2026, platforms=TOOLS, out=out,
+                                now=AFTER_THE_YEAR)
+        verified = await asyncio.to_thread(CliRunner().invoke, verify, [str(out), "--json"], obj=settings)
+        operator = {"Authorization": f"Bearer {local_operator_token(settings.paths.data_dir)}"}
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
+            anonymous = await client.post(SNAPSHOT_ROUTE, json={})
+            basic = await client.post(SNAPSHOT_ROUTE, json={}, auth=("operator", operator["Authorization"][7:]))
+            hostile = await client.post(SNAPSHOT_ROUTE, headers=operator, json={
+                "snapshot_id": "not-a-uuid", "kind": "<script>", "figures": [], "parameters": {}})
+            too_large = await client.post(SNAPSHOT_ROUTE, headers={**operator, "Content-Type": "application/json"},
+                                          content=b"[" + b" " * (MAX_BODY_BYTES + 1) + b"]")
+            unknown = await client.get(f"{SNAPSHOT_ROUTE}/{'0' * 64}", headers=operator)
+            document = (await client.get("/openapi.json", headers=operator)).json()
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["status"] == "unchanged"
+    snapshot = find_snapshot(store, hashlib.sha256(out.read_bytes()).hexdigest(), None)
+    assert snapshot is not None and snapshot.snapshot_id == snapshot_id_in(out)  # stored by the stack's process
+    assert anonymous.status_code == 401 and basic.status_code == 401  # Bearer only: it changes state
+    assert hostile.status_code == 422 and "<script>" not in hostile.text and "not-a-uuid" not in hostile.text
+    assert {error["loc"][0] for error in hostile.json()["errors"]} >= {"snapshot_id", "kind"}
+    assert too_large.status_code == 413
+    assert unknown.status_code == 200 and unknown.json() == {"snapshot": None, "causes": None}
+    posted = document["paths"][SNAPSHOT_ROUTE]["post"]
+    assert "ReportSnapshot" in json.dumps(posted["requestBody"]) and {"413", "422"} <= set(posted["responses"])

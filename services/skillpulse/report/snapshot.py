@@ -183,6 +183,7 @@ def save_snapshot(settings: Settings, snapshot: ReportSnapshot) -> None:
     response = httpx.post(f"{state.url}{SNAPSHOT_ROUTE}", content=snapshot.model_dump_json(),
                           headers={**client_headers(settings), "Content-Type": "application/json"},
                           timeout=REQUEST_TIMEOUT_S)
-    if response.status_code != 201:
-        raise SnapshotError(f"the running stack did not store the report's snapshot ({response.status_code}); "
-                            f"the file is written but `report verify` will not know it: generate it again")
+    if not response.is_success:
+        token = " (it refused this command's operator token)" if response.status_code in (401, 403) else ""
+        raise SnapshotError(f"the running stack did not store the report's snapshot ({response.status_code}{token}); "
+                            "the file is written but `report verify` will not know it: generate it again")
