@@ -38,8 +38,9 @@ FORMAT_VERSION = 1
 _SUFFIX = ".native.zst"  # the file() function picks zstd from the name
 _LAST = "events"
 # A restore inserts the same blocks again: block deduplication (events keeps a window)
-# would drop a block identical to one of a store restored before with --replace.
-_RESTORE_SETTINGS = {"insert_deduplicate": 0}
+# would drop a block identical to one of a store restored before with --replace, and
+# merging inside the inserted block would collapse versions not yet merged in the source.
+_RESTORE_SETTINGS = {"insert_deduplicate": 0, "optimize_on_insert": 0}
 
 
 class BackupError(SkillpulseError, ValueError):
