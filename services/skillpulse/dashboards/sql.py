@@ -17,9 +17,13 @@ from datetime import date
 from skillpulse.health import queries as health
 from skillpulse.kpi import queries
 from skillpulse.kpi.active_users import Events, runs_source_for_any_organisation
+from skillpulse.kpi.agreement import AGREEMENT_END
+from skillpulse.kpi.catalogue import METRICS
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, MAU_WINDOW_DAYS, TIMEZONE, WAU_WINDOW_DAYS
 from skillpulse.kpi.rolling import series_sql
 from skillpulse.kpi.summary import AGREEMENT_START
+from skillpulse.kpi.trajectory import TREND_DAYS
+from skillpulse.kpi.trajectory_sql import linear_trajectory_sql, trend_trajectory_sql
 
 AGREEMENT_YEARS = tuple(range(AGREEMENT_START.year, AGREEMENT_START.year + 4))  # 2026–2029
 
@@ -104,6 +108,39 @@ WHERE {{start:Date}} <= {{end:Date}}""", start=f"greatest(toDate('{first}'), {RA
     return "SELECT * FROM (\n" + "\nUNION ALL\n".join(rows) + "\n) ORDER BY year"
 
 
+def _trajectories() -> str:
+    """Each target's trajectory as of the range's last day, as the contract summary's rows
+    carry it (`kpi.agreement`): B2, MA4, MC4 to the agreement's end, MP2 to its year's end."""
+    first, last = f"toDate('{AGREEMENT_START}')", f"toDate('{AGREEMENT_END}')"
+    as_of = f"least({RANGE_LAST_DAY}, {last})"
+    year_start = f"greatest(toStartOfYear({as_of}), {first})"  # MP2 has no row before the agreement either
+
+    def target_of(slug: str) -> float:
+        found = METRICS[slug].target
+        assert found is not None, slug
+        return found
+
+    # The trend's days: TREND_DAYS ending on the as-of day, none before the agreement (and a
+    # valid range even before it, where the outer filter leaves no row).
+    trend_end = f"greatest({as_of}, {first})"
+    series = rolling_series_sql("login", B2_WINDOW_DAYS, B2_MIN_LOGINS, "active_users",
+                                start=f"greatest({first}, {trend_end} - {TREND_DAYS - 1})", end=trend_end)
+    rows = [
+        trend_trajectory_sql("B2", series=series, value_column="active_users", target=target_of("active-users"),
+                             start=first, deadline=last, as_of=as_of),
+        linear_trajectory_sql("MA4", value=render_kpi(queries.TRAINED_USERS, start=first, end=as_of),
+                              target=target_of("trained-users"), start=first, deadline=last, as_of=as_of),
+        linear_trajectory_sql("MC4", value=render_kpi(f"SELECT new_tools FROM ({queries.NEW_CONTENT_TOOLS})",
+                                                      start=first, end=as_of),
+                              target=target_of("new-tools"), start=first, deadline=last, as_of=as_of),
+        linear_trajectory_sql("MP2", value=render_kpi(f"SELECT new_features FROM ({queries.NEW_FEATURES})",
+                                                      start=year_start, end=as_of),
+                              target=target_of("new-features"), start=year_start,
+                              deadline=f"toLastDayOfMonth(addMonths({year_start}, 11))", as_of=as_of),
+    ]
+    return "SELECT * FROM (\n" + "\nUNION ALL\n".join(rows) + "\n) ORDER BY kpi"
+
+
 B2_SERIES = rolling_series_sql("login", B2_WINDOW_DAYS, B2_MIN_LOGINS, "active_users")
 # The stat: B2 on the range's last day (the catalogue panel "as of").
 B2_NOW = f"""SELECT active_users FROM ({rolling_series_sql("login", B2_WINDOW_DAYS, B2_MIN_LOGINS, "active_users",
@@ -111,6 +148,7 @@ B2_NOW = f"""SELECT active_users FROM ({rolling_series_sql("login", B2_WINDOW_DA
 # MA4 counts over the whole agreement: from its start to the range's last day.
 MA4_SINCE_AGREEMENT_START = render_kpi(queries.TRAINED_USERS, start=f"toDate('{AGREEMENT_START}')")
 MC4_MP2_PER_YEAR = _per_agreement_year()
+TRAJECTORIES = _trajectories()
 DAU = render_kpi(f"SELECT day, users AS dau FROM ({queries.DAILY_ACTIVITY})")
 WAU = rolling_series_sql("any", WAU_WINDOW_DAYS, 1, "wau")
 MAU = rolling_series_sql("any", MAU_WINDOW_DAYS, 1, "mau")
