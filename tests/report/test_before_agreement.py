@@ -18,6 +18,7 @@ from skillpulse.report.collect import collect_annual_report
 from skillpulse.report.errors import ReportError
 from skillpulse.report.render import render_html
 from skillpulse.report.sources import store_sources
+from tests.catalogue import declare_tools
 from tests.factories import login, record_json, store_records
 from tests.report.dataset import TOOLS, user_key
 from tests.report.reading import ReportReader
@@ -41,13 +42,16 @@ EVENTS_2025 = [
            action="create"),  # 2026
 ]
 # By hand, 2025 (Europe/Luxembourg days): B2 on 31 Dec = 1 (user-a, 20 Nov is within D-59), peak 1 from 30 Dec;
-# MA4 = 1 (user-t); MC4 = 1 (slides); MP2 = 2 (slides, (slides, export)).
+# MA4 = 1 (user-t); MC4 = 1 (slides, declared in 2025); MP2 = 2 (slides, (slides, export)).
 EXPECTED_2025 = {"MA4": ("trained-users", 1), "MC4": ("new-tools", 1), "MP2": ("new-features", 2)}
 
 
 @pytest.fixture
 def loaded(store: Client) -> Client:
     store_records(store, EVENTS_2025)
+    declare_tools(store, {"tool_id": "slides", "category": "content_creation", "available_from": "2025-05-05"},
+                  {"tool_id": "slides", "feature": "export", "available_from": "2025-05-05"},
+                  {"tool_id": "podcast", "category": "content_creation", "available_from": "2026-02-05"})
     return store
 
 

@@ -19,6 +19,7 @@ from skillpulse.report.freshness import data_freshness
 from skillpulse.report.manual_inputs import load_manual_inputs
 from skillpulse.report.render import render_html
 from skillpulse.report.sources import store_sources
+from tests.catalogue import declare_tools
 from tests.factories import store_records
 from tests.report.dataset import (
     AFTER_THE_YEAR,
@@ -58,6 +59,12 @@ def load_started(store: Client) -> datetime:
 def loaded(store: Client, load_started: datetime) -> Client:
     store_records(store, LOGINS[:23])  # two batches: fay's resend comes in the second
     store_records(store, LOGINS[23:] + OTHER_EVENTS)
+    # The catalogue as released (MC4 and MP2 count it), on the days the tools were first used.
+    declare_tools(store, {"tool_id": "quiz-maker", "category": "assessment", "available_from": "2025-11-20"},
+                  {"tool_id": "quiz-maker", "feature": "timer", "available_from": "2026-09-02"},
+                  {"tool_id": "podcast-studio", "category": "content_creation", "available_from": "2026-04-01"},
+                  {"tool_id": "podcast-studio", "feature": "chapters", "available_from": "2026-04-01"},
+                  {"tool_id": "whiteboard", "category": "content_creation", "available_from": "2026-09-01"})
     return store
 
 
@@ -86,8 +93,8 @@ def test_year_end_peak_and_contract_table(loaded: Client, tmp_path: Path) -> Non
     assert "window 2026-11-02 … 2026-12-31" in end.text_of("day")
     assert end.text_of("command") == ("skillpulse kpi active-users-yearly --from 2026-01-01 --to 2026-12-31 "
                                       "--platform skilltech.tools")
-    # MA4: t1 completed, t2 passed (t1's 2027 completion is outside); MC4: podcast-studio, whiteboard;
-    # MP2: those two tools + (podcast-studio, chapters) + (quiz-maker, timer).
+    # MA4: t1 completed, t2 passed (t1's 2027 completion is outside); MC4: podcast-studio, whiteboard
+    # (declared in 2026); MP2: those two tools + (podcast-studio, chapters) + (quiz-maker, timer).
     expected = {"MA4": ("trained-users", 2, 500, "0.4"), "MC4": ("new-tools", 2, 10, "20.0"),
                 "MP2": ("new-features", 4, 6, "66.7")}
     assert [key for key in contract] == ["B2-year-end", "B2-peak", *expected]
