@@ -20,6 +20,7 @@ from skillpulse.config import ClickHouseSettings, PathSettings, Settings
 from skillpulse.contract import PLATFORMS, platform_event_adapter, to_record
 from skillpulse.dashboards.generate import REPOSITORY_DASHBOARDS
 from skillpulse.kpi import KpiParams
+from skillpulse.kpi.agreement import agreement_trajectories
 from skillpulse.kpi.catalogue import compute
 from skillpulse.kpi.summary import AGREEMENT_START
 from skillpulse.simulator import Population, backfill_events
@@ -163,9 +164,29 @@ def test_new_tools_and_features_per_agreement_year_are_clipped_to_the_range(stor
     assert _rows(store, _panel(KPI, "MC4 and MP2"), request) == [(2026, 1, 2)]
 
 
+@pytest.mark.parametrize("platforms", [(PLATFORMS[0],), PLATFORMS])
+def test_the_trajectory_panel_equals_the_summary_s_trajectories(store: Client, platforms: tuple[str, ...]) -> None:
+    request = Request(*RANGE, variables=_variables(store, platforms, None))
+    expected = sorted((t for t in agreement_trajectories(lambda slug, params: compute(slug, store, params), END,
+                                                         platforms) if t.kpi in {"B2", "MA4", "MC4", "MP2"}),
+                      key=lambda t: t.kpi)
+    rows = _rows(store, _panel(KPI, "Trajectory"), request)
+    assert [row[0] for row in rows] == ["B2", "MA4", "MC4", "MP2"] == [t.kpi for t in expected]
+    for (kpi, value, target_value, deadline, needed, achieved, projection, status, method), t in zip(
+            rows, expected, strict=True):
+        assert (value, target_value, deadline, status) == (t.value, t.target, t.deadline, t.status), kpi
+        assert (needed, achieved, projection) == pytest.approx(
+            (t.required_per_month, t.achieved_per_month, t.projection)), kpi
+        assert method.startswith("trailing trend" if kpi == "B2" else "linear from"), method
+    assert {t.kpi: t.status for t in expected}["B2"] in ("on course", "at risk")  # the data is in range
+    before = (datetime.combine(date(2025, 12, 1), time(0), LUXEMBOURG),
+              datetime.combine(date(2025, 12, 31), time(23, 59), LUXEMBOURG))
+    assert _rows(store, _panel(KPI, "Trajectory"), Request(*before, variables=request.variables)) == []
+
+
 def test_every_kpi_panel_is_checked_above() -> None:
-    checked = {"B2 now", "MA4", "MC4 and MP2", "B2 daily series", "DAU, WAU, MAU", "Stickiness", "Tool usage",
-               "Tool uses by category", "Training funnel"}
+    checked = {"B2 now", "MA4", "MC4 and MP2", "Trajectory", "B2 daily series", "DAU, WAU, MAU", "Stickiness",
+               "Tool usage", "Tool uses by category", "Training funnel"}
     titles = [p["title"] for p in KPI["panels"] if p["type"] != "row"]
     assert all(any(title.startswith(prefix) for prefix in checked) for title in titles), titles
 

@@ -78,6 +78,16 @@ def _mc4_mp2() -> table.Panel:
             .override_by_name("mp2_new_features", mp2).override_by_name("mc4_new_content_tools", mc4))
 
 
+def _trajectories() -> table.Panel:
+    return table_panel("Trajectory to each deadline (mid-term review, Art. 2)",
+                       "As of the range's last day, as `skillpulse kpi summary` gives it: B2, MA4 and MC4 to "
+                       "2029-12-31, MP2 to the end of that day's year. Cumulative KPIs are projected linearly from "
+                       "their period's start (value × days of the period / days elapsed); B2 along the "
+                       "least-squares slope of its last 90 days. Status: reached, on course (the projection meets "
+                       "the target), at risk, missed (deadline passed).", span=24, height=6).with_target(
+        target(sql.TRAJECTORIES))
+
+
 def _b2_series() -> timeseries.Panel:
     return (time_series(f"B2 daily series (target line {_target('active-users'):,.0f})",
                         _describe("active-users", f"One point per day: {_DAYS}."), span=24)
@@ -128,7 +138,7 @@ def contract_kpis() -> dict[str, Any]:
                               f"over {_DAYS}.")
                  .with_variable(platform_variable()).with_variable(organisation_variable(sql.ORGANISATIONS))
                  .with_row(dashboard_builders.Row("Agreement targets"))
-                 .with_panel(_b2_now()).with_panel(_ma4()).with_panel(_mc4_mp2())
+                 .with_panel(_b2_now()).with_panel(_ma4()).with_panel(_mc4_mp2()).with_panel(_trajectories())
                  .with_row(dashboard_builders.Row("Active users"))
                  .with_panel(_b2_series()).with_panel(_active_users()).with_panel(_stickiness())
                  .with_row(dashboard_builders.Row("Tools and training"))
