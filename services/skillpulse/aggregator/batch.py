@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from skillpulse.aggregator.json_rows import json_row
 from skillpulse.aggregator.redaction import EPHEMERAL, KafkaRecord, Redactor, safe_field_path
 from skillpulse.aggregator.replays import OffsetSpan
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord, VoidRecord, event_record_adapter
@@ -27,10 +28,12 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 # An event row is a list of values in EVENT_COLUMNS order, not a NamedTuple: building
-# one per record would slow the aggregator's hottest loop. Read it by these positions.
+# one per record would slow the aggregator's hottest loop. Read it by these positions;
+# after them, at JSON_ROW, the record's JSON as it is inserted (`json_rows.json_row`).
 EventRow = list[Any]
 EVENT_ID, PLATFORM, RECEIVED_AT, PARTITION, OFFSET = (
     EVENT_COLUMNS.index(column) for column in ("event_id", "platform", "received_at", *_FROM_KAFKA))
+JSON_ROW = len(EVENT_COLUMNS)
 
 
 class Void(NamedTuple):
@@ -54,8 +57,8 @@ class Batch:
 
 
 def to_columns(rows: list[EventRow]) -> list[list[Any]]:
-    """Row-major to column-major, for clickhouse-connect's columnar insert."""
-    return [list(column) for column in zip(*rows, strict=True)]
+    """Row-major to column-major, in EVENT_COLUMNS order."""
+    return [list(column) for column in zip(*rows, strict=True)][:JSON_ROW]
 
 
 # Column -> attribute of the record; absent optional text becomes '' (no Nullable).
@@ -66,7 +69,7 @@ _FROM_RECORD = tuple(
 )
 
 
-def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, offset: int) -> EventRow:
+def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, offset: int, raw: bytes) -> EventRow:
     # The model's __dict__, not getattr: a field another event type has (tool_id on a
     # login) would go through pydantic's slow __getattr__ and an AttributeError.
     fields = record.__dict__
@@ -74,7 +77,7 @@ def _row(record: LoginRecord | ToolUseRecord | TrainingRecord, partition: int, o
     for attribute, nullable in _FROM_RECORD:
         value = fields.get(attribute)
         row.append(value if value is not None or nullable else "")
-    row += (partition, offset)
+    row += (partition, offset, json_row(raw, partition, offset))
     return row
 
 
@@ -118,5 +121,5 @@ def build_batch(records: Sequence[KafkaRecord], redactor: Redactor = EPHEMERAL, 
         if isinstance(event, VoidRecord):
             batch.voids.append(Void(event.platform, event.voided_event_id, event.event_id, event.occurred_at))
             continue
-        batch.events.append(_row(event, record.partition, record.offset))
+        batch.events.append(_row(event, record.partition, record.offset, record.value or b""))
     return batch

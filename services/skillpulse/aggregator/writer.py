@@ -16,16 +16,16 @@ import uuid
 from typing import TYPE_CHECKING
 
 from skillpulse.aggregator.batch import (
-    EVENT_COLUMNS,
     EVENT_ID,
+    JSON_ROW,
     OFFSET,
     PARTITION,
     PLATFORM,
     RECEIVED_AT,
     Batch,
     EventRow,
-    to_columns,
 )
+from skillpulse.aggregator.json_rows import insert_json_rows
 from skillpulse.aggregator.lookup import stored_keys
 from skillpulse.aggregator.replays import ReplayGuard, StoredRecord, rerun_views, stored_records
 from skillpulse.aggregator.voids import apply_voids
@@ -81,7 +81,7 @@ def write_batch(store: Client, batch: Batch, *, deduplicate: bool = True,
                             {(row[PLATFORM], row[EVENT_ID]) for row in batch.events
                              if (row[PARTITION], row[OFFSET]) in again})
         if rows:
-            store.insert("events", to_columns(rows), column_names=EVENT_COLUMNS, column_oriented=True)
+            insert_json_rows(store, [row[JSON_ROW] for row in rows])
     apply_voids(store, batch.voids, batch.events)
     # Last: a batch that failed earlier is replayed whole, and these rows have no id to dedup by.
     if batch.rejected:
