@@ -8,13 +8,15 @@ import asyncio
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from clickhouse_connect.driver.client import Client
+from pydantic import ValidationError
 
 from skillpulse.api.report_snapshots import MAX_BODY_BYTES
 from skillpulse.app import Stack
@@ -22,7 +24,7 @@ from skillpulse.cli.report_verify import verify
 from skillpulse.config import Settings
 from skillpulse.credentials import local_operator_token
 from skillpulse.report.annual import write_annual_report
-from skillpulse.report.snapshot import SNAPSHOT_ROUTE, annual_figures, snapshot_id_in, software_version
+from skillpulse.report.snapshot import SNAPSHOT_ROUTE, ReportSnapshot, annual_figures, snapshot_id_in, software_version
 from skillpulse.report.snapshot_store import find_snapshot
 from skillpulse.report.sources import store_sources
 from tests.factories import store_records
@@ -147,3 +149,26 @@ async def test_with_a_running_stack_the_snapshot_goes_through_its_operator_route
     assert unknown.status_code == 200 and unknown.json() == {"snapshot": None, "causes": None}
     posted = document["paths"][SNAPSHOT_ROUTE]["post"]
     assert "ReportSnapshot" in json.dumps(posted["requestBody"]) and {"413", "422"} <= set(posted["responses"])
+
+
+def _body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "snapshot_id": str(uuid.uuid4()), "kind": "annual", "figures": [],
+        "parameters": {"platforms": ["skilltech.tools"], "from": "2026-01-01", "to": "2026-12-31"},
+        "data_watermark": None, "software_version": "0.1.0", "file_sha256": "0" * 64,
+        "generated_at": "2027-02-01T10:00:00Z"}
+    return body | changes
+
+
+@pytest.mark.parametrize("changes", [
+    {"parameters": {"year": 2026}},  # no scope: verify could not say what changed since
+    {"parameters": {"platforms": ["skilltech.tools"], "from": "2026-01-01", "to": "9999-12-31"}},
+    {"generated_at": "2300-01-01T00:00:00Z"},  # beyond what a DateTime (the TTL) holds
+    {"generated_at": "2027-02-01T10:00:00"},  # no time zone
+    {"figures": [{"key": "k", "label": "l", "value": "Infinity", "command": "c"}]},
+    {"file_sha256": "A" * 64},
+])
+def test_a_snapshot_the_store_could_not_hold_or_explain_is_refused(changes: dict[str, object]) -> None:
+    assert ReportSnapshot.model_validate(json.loads(json.dumps(_body()))).scope.end == date(2026, 12, 31)
+    with pytest.raises(ValidationError):
+        ReportSnapshot.model_validate_json(json.dumps(_body(**changes)))

@@ -11,15 +11,16 @@ operator token), else straight into the store."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from skillpulse.report.collect import AnnualReport
 from skillpulse.report.errors import ReportError
@@ -43,6 +44,21 @@ class SnapshotError(ReportError):
     """A snapshot cannot be stored or found."""
 
 
+# What the store's Date and DateTime types hold (a TTL is a DateTime): beyond, refused.
+StoreDate = Annotated[date, Field(ge=date(1970, 1, 1), le=date(2105, 12, 31))]
+StoreMoment = Annotated[AwareDatetime, Field(ge=datetime(1970, 1, 1, tzinfo=UTC),
+                                             le=datetime(2105, 12, 31, tzinfo=UTC))]
+
+
+class SnapshotScope(BaseModel):
+    """The events a report read: its platforms, up to its last day (`parameters` of every kind)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    platforms: Annotated[list[Annotated[str, Field(max_length=253)]], Field(min_length=1, max_length=16)]
+    start: StoreDate = Field(alias="from")
+    end: StoreDate = Field(alias="to")
+
+
 class ReportSnapshot(BaseModel):
     """One generated report, as stored in `report_snapshots` (migration 0013) and as the
     body of POST /v1/report-snapshots. `parameters` always holds "platforms", "from" and
@@ -53,23 +69,28 @@ class ReportSnapshot(BaseModel):
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
     parameters: dict[str, Any]
     figures: Annotated[list[ReportFigure], Field(max_length=MAX_FIGURES)]
-    data_watermark: AwareDatetime | None  # newest stored_at of the events read; None: none stored, or not known
+    data_watermark: StoreMoment | None  # newest stored_at of the events read; None: none stored, or not known
     software_version: Annotated[str, Field(max_length=64)]
     file_sha256: Sha256
     pdf_sha256: Sha256 | None = None
-    generated_at: AwareDatetime
+    generated_at: StoreMoment
+
+    @field_validator("parameters")
+    @classmethod
+    def _has_a_scope(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        SnapshotScope.model_validate(parameters)
+        return parameters
+
+    @field_validator("figures")
+    @classmethod
+    def _finite(cls, figures: list[ReportFigure]) -> list[ReportFigure]:
+        if any(figure.value is not None and not math.isfinite(figure.value) for figure in figures):
+            raise ValueError("a figure's value is a finite number or null")
+        return figures
 
     @property
     def scope(self) -> SnapshotScope:
-        return SnapshotScope(tuple(self.parameters["platforms"]), date.fromisoformat(self.parameters["from"]),
-                             date.fromisoformat(self.parameters["to"]))
-
-
-@dataclass(frozen=True)
-class SnapshotScope:
-    platforms: tuple[str, ...]
-    start: date
-    end: date
+        return SnapshotScope.model_validate(self.parameters)
 
 
 @dataclass(frozen=True)

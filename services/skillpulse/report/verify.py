@@ -36,9 +36,13 @@ class VerifyError(SnapshotError):
 
 def _recompute_annual(sources: ReportSources, snapshot: ReportSnapshot) -> list[ReportFigure]:
     given = snapshot.parameters
-    manual = ManualInputs.model_validate(given["manual_inputs"]) if given["manual_inputs"] else None
-    report = collect_annual_report(sources, year=given["year"], platforms=tuple(given["platforms"]), manual=manual,
-                                   now=datetime.fromisoformat(given["generated_at"]))
+    try:
+        manual = ManualInputs.model_validate(given["manual_inputs"]) if given["manual_inputs"] else None
+        year, generated_at = int(given["year"]), datetime.fromisoformat(given["generated_at"])
+    except (KeyError, TypeError, ValueError):  # a pydantic ValidationError is a ValueError
+        raise VerifyError(f"snapshot {snapshot.snapshot_id}: its parameters are not a yearly report's") from None
+    report = collect_annual_report(sources, year=year, platforms=tuple(snapshot.scope.platforms), manual=manual,
+                                   now=generated_at)
     return annual_figures(report)
 
 
