@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from skillpulse.config import Settings
 from skillpulse.kpi.catalogue import compute, scalar
 from skillpulse.kpi.params import KpiParams
 from skillpulse.kpi.summary import contract_summary
@@ -17,7 +19,11 @@ from skillpulse.kpi.trajectory import DailyValue, linear_trajectory, trend_traje
 from skillpulse.report.agreement_collect import collect_agreement_report
 from skillpulse.report.agreement_render import render_agreement_html
 from skillpulse.report.agreement_rows import agreement_figures
+from skillpulse.report.agreement_snapshot import recompute_agreement
+from skillpulse.report.agreement_write import write_agreement_report
 from skillpulse.report.errors import ReportError
+from skillpulse.report.snapshot import file_sha256, snapshot_id_in
+from skillpulse.report.snapshot_store import lookup
 from skillpulse.report.sources import store_sources
 from tests.factories import login, record_json, store_records
 from tests.report.dataset import TOOLS, user_key
@@ -142,3 +148,20 @@ def test_the_yearly_report_has_the_mid_term_review_of_its_last_day(loaded: Clien
     before = collect_annual_report(store_sources(loaded), year=2026, platforms=TOOLS, manual=None, now=NOW)
     assert ReportReader(render_html(before)).table("trajectory")["MP2"].value("deadline") is None  # text only
     assert ReportReader(render_html(before)).table("trajectory")["MP2"].text_of("deadline") == "2026-12-31"
+
+
+def test_the_written_report_keeps_its_snapshot_and_a_late_event_changes_ma4(loaded: Client, settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    out = tmp_path / "agreement.html"
+    made = write_agreement_report(settings, name="2026-2029", platforms=TOOLS, out=out, now=NOW,
+                                  sources=store_sources(loaded))
+    found = lookup(loaded, file_sha256(out), snapshot_id_in(out)).snapshot
+    assert found is not None and found.kind == "agreement" and found.parameters["to"] == "2027-06-20"
+    assert found.figures == agreement_figures(made)
+    assert recompute_agreement(store_sources(loaded), found) == found.figures  # an untouched store: the same
+    store_records(loaded, [_trained("user-t5", "2026-09-01T10:00:00+02:00")])  # late: a 2026 training
+    now = {figure.key: figure.value for figure in recompute_agreement(store_sources(loaded), found)}
+    before = {figure.key: figure.value for figure in found.figures}
+    assert {key for key in now if now[key] != before[key]} == {
+        "MA4@2026", "MA4-to-date@2026", "MA4-to-date@2027", "MA4@2026-2029"}
+    assert (before["MA4@2026-2029"], now["MA4@2026-2029"]) == (3, 4)
