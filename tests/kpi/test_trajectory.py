@@ -75,3 +75,20 @@ def test_json_round_trip() -> None:
     found = linear_trajectory("MC4", target=10, start=START, deadline=DEADLINE, as_of=date(2027, 3, 1), value=4)
     assert Trajectory.from_json(found.as_json()) == found
     assert found.as_json()["deadline"] == "2029-12-31"
+
+
+def test_kpi_summary_prints_each_trajectory_with_its_method() -> None:
+    from skillpulse.kpi.summary import format_summary
+
+    ma4 = linear_trajectory("MA4", target=500, start=START, deadline=DEADLINE, as_of=date(2026, 12, 31), value=100)
+    row = {"id": "MA4", "metric": "trained-users", "title": "Users trained (MA4)", "value": 100, "target": 500,
+           "target_period": "2026-2029", "progress_pct": 20.0, "from": "2026-01-01", "to": "2026-12-31",
+           "trajectory": ma4.as_json()}
+    dau = row | {"id": "DAU", "metric": "dau", "title": "Daily active users", "target": None, "progress_pct": None,
+                 "trajectory": None}
+    text = format_summary({"as_of": "2026-12-31", "platforms": ["skilltech.tools"], "computed_at": "now",
+                           "rows": [row, dau]})
+    [line] = [line for line in text.splitlines() if line.startswith("MA4") and "projected" in line]
+    assert line.startswith("MA4        AT RISK    projected 400 of 500 by 2029-12-31; needs 11.1/month, achieved 8.34")
+    assert "(linear from 2026-01-01: 100 in 365 days" in line
+    assert not any(line.startswith("DAU") and "projected" in line for line in text.splitlines())
