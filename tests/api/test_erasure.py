@@ -96,7 +96,7 @@ async def test_erasure_and_backup_through_the_running_stack(settings: Settings, 
             manifest = read_manifest(tmp_path / "backup")
             assert {table.table: table.rows for table in manifest.tables} == made["tables"]
             assert not list((settings.paths.data_dir / "backups").iterdir())  # moved, not copied
-            refused = CliRunner().invoke(main, ["--data-dir", str(settings.paths.data_dir), "restore", "--from",
+            restore = CliRunner().invoke(main, ["--data-dir", str(settings.paths.data_dir), "restore", "--from",
                                                 str(tmp_path / "backup")])
-            assert refused.exit_code != 0 and "stop it" in refused.output
+            assert restore.exit_code != 0 and "stop it" in restore.output
     assert ALICE not in caplog.text and BOB not in caplog.text
