@@ -29,16 +29,33 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
-def _lookup(settings: Settings, sha256: str, snapshot_id: uuid.UUID | None) -> SnapshotLookup:
-    """From the stack running on the data dir (it holds the store), else from the store."""
+def _verify_on_the_data_dir(settings: Settings, file: Path) -> Verification:
+    """Against the stack running on the data dir (over HTTP: it holds the store), else the
+    store itself, opened once for the lookup and every recomputed figure."""
     from skillpulse.report.snapshot import SNAPSHOT_ROUTE
     from skillpulse.report.snapshot_store import SnapshotLookup, lookup
+    from skillpulse.report.sources import cli_sources, store_sources
+    from skillpulse.report.verify import verify_report
     from skillpulse.stack_client import from_stack_or_store
+    from skillpulse.stack_state import find_running_stack
 
-    query = {"snapshot_id": str(snapshot_id)} if snapshot_id else {}
-    found = from_stack_or_store(settings, f"{SNAPSHOT_ROUTE.removeprefix('/v1/')}/{sha256}", query,
-                                lambda store: lookup(store, sha256, snapshot_id).model_dump(mode="json"))
-    return SnapshotLookup.model_validate(found)
+    if find_running_stack(settings.paths.data_dir) is None:
+        from skillpulse.store import apply_migrations, open_store
+
+        store = open_store(settings)
+        try:
+            apply_migrations(store)
+            return verify_report(file, lambda sha256, named: lookup(store, sha256, named), store_sources(store))
+        finally:
+            store.close()
+
+    def over_http(sha256: str, snapshot_id: uuid.UUID | None) -> SnapshotLookup:
+        query = {"snapshot_id": str(snapshot_id)} if snapshot_id else {}
+        found = from_stack_or_store(settings, f"{SNAPSHOT_ROUTE.removeprefix('/v1/')}/{sha256}", query,
+                                    lambda store: lookup(store, sha256, snapshot_id).model_dump(mode="json"))
+        return SnapshotLookup.model_validate(found)
+
+    return verify_report(file, over_http, cli_sources(settings))
 
 
 def format_verification(done: Verification) -> str:
@@ -71,13 +88,12 @@ def verify(ctx: click.Context, file: Path, as_json: bool) -> None:
     parameters, and lists those that changed since, with the reason where the store knows
     it (events stored late, voided xAPI statements, erasures). Exit status 0 unchanged,
     3 changed, 1 when the file is not one of our reports or was modified."""
-    from skillpulse.report.sources import cli_sources
-    from skillpulse.report.verify import VerifyError, verify_report
+    from skillpulse.report.verify import VerifyError
 
     settings = ctx.find_object(Settings)
     assert isinstance(settings, Settings)
     try:
-        done = verify_report(file, lambda sha256, named: _lookup(settings, sha256, named), cli_sources(settings))
+        done = _verify_on_the_data_dir(settings, file)
     except VerifyError as exc:
         if as_json:
             click.echo(json.dumps({"file": str(file), "status": "error", "error": str(exc)}))
