@@ -72,6 +72,7 @@ class AnnualReport:
     freshness: Freshness | None
     manual: list[ManualFigure]
     articles: dict[str, Any]  # the `articles` metric (MV2) over the period
+    tools: dict[str, Any] | None = None  # the `tool-catalogue-check` metric (MC4/MP2's catalogue) over the period
 
 
 def luxembourg_today(now: datetime) -> date:
@@ -111,11 +112,15 @@ def _months(logins: list[dict[str, Any]], mau: list[dict[str, Any]]) -> list[Mon
             for month, (last_day, count) in sorted(totals.items())]
 
 
-def _articles(sources: ReportSources, params: KpiParams) -> dict[str, Any]:
-    found = sources.metric("articles", params)
+def _scalar(sources: ReportSources, slug: str, params: KpiParams) -> dict[str, Any]:
+    found = sources.metric(slug, params)
     if not isinstance(found, dict):
-        raise TypeError("articles answers one object")
+        raise TypeError(f"{slug} answers one object")
     return found
+
+
+def _articles(sources: ReportSources, params: KpiParams) -> dict[str, Any]:
+    return _scalar(sources, "articles", params)
 
 
 def _measured_mv2(articles: dict[str, Any]) -> dict[str, MeasuredFigure]:
@@ -142,4 +147,5 @@ def collect_annual_report(sources: ReportSources, *, year: int, platforms: tuple
         freshness=sources.freshness(platforms),
         manual=manual_figures(manual, _measured_mv2(articles)),
         articles=articles,
+        tools=_scalar(sources, "tool-catalogue-check", params),
     )

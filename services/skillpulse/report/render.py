@@ -29,6 +29,7 @@ from skillpulse.report.html_parts import (
 from skillpulse.report.manual_sections import manual_section
 from skillpulse.report.page import page
 from skillpulse.report.reproduce import kpi_command, summary_command
+from skillpulse.report.tools_section import tools_section
 from skillpulse.report.trajectory_section import summary_trajectories, trajectory_section
 
 AGREEMENT = "agreement State of Luxembourg – LMDDC 2026–2029 (LMDDC GIE/CP2-26-29), Art. 8"
@@ -217,6 +218,7 @@ def render_html(report: AnnualReport) -> str:
     [mv2] = [figure for figure in report.manual if figure.indicator.key == "MV2"]
     review = trajectory_section(summary_trajectories(report.summary), report.period.end)
     body = "\n".join((_header(report), _contract(report), review, _usage(report), _charts(report),
-                      manual_section(report.manual), articles_section(report.articles, mv2), _definitions(),
+                      manual_section(report.manual), articles_section(report.articles, mv2),
+                      tools_section(report.tools, report.platforms), _definitions(),
                       _reproducibility()))
     return page(escape(f"Skilltech Pulse — annual KPI report {report.year}"), body)
