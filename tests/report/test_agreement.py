@@ -165,3 +165,26 @@ def test_the_written_report_keeps_its_snapshot_and_a_late_event_changes_ma4(load
     assert {key for key in now if now[key] != before[key]} == {
         "MA4@2026", "MA4-to-date@2026", "MA4-to-date@2027", "MA4@2026-2029"}
     assert (before["MA4@2026-2029"], now["MA4@2026-2029"]) == (3, 4)
+
+
+def test_mv2_per_month_and_its_month_s_trajectory(loaded: Client) -> None:
+    from skillpulse.sources.blog import Article
+    from skillpulse.sources.blog_store import ArticleBatch, record_articles
+
+    # By hand: 4 in May 2027 (at target), 1 in June to the 20th (the 18th's article listed twice), 1 in 2025 (outside).
+    days = [date(2027, 5, d) for d in (3, 10, 17, 24)] + [date(2027, 6, 18), date(2025, 12, 1)]
+    articles = [Article(guid=f"https://skilltech.cafe/?p={i}", published_at=datetime(d.year, d.month, d.day, 9,
+                                                                                     tzinfo=UTC))
+                for i, d in enumerate(days)]
+    record_articles(loaded, ArticleBatch(articles=[*articles, articles[4]]))
+    report = collect_agreement_report(store_sources(loaded), name="2026-2029", platforms=TOOLS, now=NOW)
+    figures = {figure.key: figure for figure in agreement_figures(report)}
+    months = {key: figure.value for key, figure in figures.items() if key.startswith("MV2@")}
+    assert len(months) == 18 and months["MV2@2027-05"] == 4 and months["MV2@2027-06"] == 1
+    assert sum(value or 0 for value in months.values()) == 5
+    assert figures["MV2@2027-06"].command == "skillpulse kpi articles --from 2027-06-01 --to 2027-06-20"
+    [mv2] = [t for t in report.trajectories if t.kpi == "MV2"]  # June: 1 in 20 of 30 days → 1.5 < 4
+    assert (mv2.deadline, mv2.projection, mv2.status) == (date(2027, 6, 30), pytest.approx(1.5), "at risk")
+    page = ReportReader(render_agreement_html(report))
+    assert page.table("articles")["MV2@2027-05"].value("progress") == "100.0"
+    assert "1 of 18 months at the target" in page.facts["articles-note"][0]
