@@ -101,10 +101,14 @@ def _software_version() -> str:
 
 
 def filled_by_views(store: Client) -> set[str]:
-    """The tables a materialized view of the database writes to."""
+    """The tables a materialized view of the database fills from a table that keeps its
+    rows (`events` is written by a view too, from the Null table the aggregator inserts
+    into, which keeps nothing: `events` is copied)."""
     return {table for (table,) in store.query(
-        "SELECT target_table FROM system.tables WHERE database = currentDatabase() "
-        "AND engine = 'MaterializedView' AND target_table != ''").result_rows}
+        "SELECT view.target_table FROM system.tables AS view INNER JOIN system.tables AS source "
+        "ON source.database = view.database AND has(source.dependencies_table, view.name) "
+        "WHERE view.database = currentDatabase() AND view.engine = 'MaterializedView' AND view.target_table != '' "
+        "AND source.engine NOT IN ('Null', 'MaterializedView', 'View')").result_rows}
 
 
 def tables_with_data(store: Client) -> list[str]:
