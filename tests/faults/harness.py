@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -64,8 +65,9 @@ class Deployment:
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
-        return env | {
-            "SKILLPULSE_KAFKA_BOOTSTRAP": self.bootstrap, "SKILLPULSE_KAFKA_TOPIC": self.topic,
+        # No bootstrap: `up` runs its own embedded broker (durable, supervised).
+        return env | ({"SKILLPULSE_KAFKA_BOOTSTRAP": self.bootstrap} if self.bootstrap else {}) | {
+            "SKILLPULSE_KAFKA_TOPIC": self.topic,
             "SKILLPULSE_KAFKA_DLQ_TOPIC": f"{self.topic}-dlq", "SKILLPULSE_KAFKA_PARTITIONS": "3",
             "SKILLPULSE_AGGREGATOR_GROUP_ID": self.group, "SKILLPULSE_AGGREGATOR_BATCH_TIMEOUT_MS": "100",
             "SKILLPULSE_AGGREGATOR_DEDUPLICATE": str(self.deduplicate).lower(),
@@ -114,3 +116,11 @@ def post_events(port: int, events: list[dict[str, object]], ledger: Ledger) -> N
         ledger.retries += 1
         time.sleep(min(0.1 * 2**attempt, 2))
     raise RuntimeError("collector never took the batch")
+
+
+def kill_embedded_server(data_dir: Path, state_file: str) -> int:
+    """kill -9 the embedded server a stack on `data_dir` runs (`broker.json`: tansu,
+    `object_store.json`: SeaweedFS); its pid."""
+    pid = int(json.loads((data_dir / state_file).read_text())["pid"])
+    os.kill(pid, signal.SIGKILL)
+    return pid
