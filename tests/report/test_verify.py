@@ -14,6 +14,7 @@ from clickhouse_connect.driver.client import Client
 
 from skillpulse.cli.report_verify import CHANGED_EXIT_CODE, format_verification, verify
 from skillpulse.config import Settings
+from skillpulse.report.agreement_write import write_agreement_report
 from skillpulse.report.annual import write_annual_report
 from skillpulse.report.snapshot_store import lookup
 from skillpulse.report.sources import store_sources
@@ -105,3 +106,20 @@ def test_the_command_answers_json_and_its_exit_status(store: Client, settings: S
     modified.write_bytes(report_file.read_bytes() + b"\n")
     refused = runner.invoke(verify, [str(modified), "--json"], obj=settings)
     assert refused.exit_code == 1 and json.loads(refused.output)["status"] == "error"
+
+
+def test_an_agreement_report_verifies_through_the_same_command(store: Client, settings: Settings,
+                                                              tmp_path: Path) -> None:
+    store_records(store, [*LOGINS, *OTHER_EVENTS])
+    out = tmp_path / "agreement.html"
+    write_agreement_report(settings, name="2026-2029", platforms=TOOLS, out=out, now=AFTER_THE_YEAR,
+                           sources=store_sources(store))
+    assert _verify(store, out).status == "unchanged"
+    time.sleep(0.01)
+    store_records(store, [login("user-late", "2026-12-15T10:00:00+01:00"),  # active on 31 December 2026
+                          login("user-late", "2026-12-20T10:00:00+01:00")])
+    done = _verify(store, out)
+    assert done.kind == "agreement" and done.status == "changed" and done.causes.late_events == 2
+    changed = {change.key: change for change in done.changed}
+    assert (changed["B2@2026-12-31"].before, changed["B2@2026-12-31"].after) == (3, 4), sorted(changed)
+    assert all(change.reasons == ["late events: 2"] for change in done.changed)

@@ -88,13 +88,13 @@ def verify(ctx: click.Context, file: Path, as_json: bool) -> None:
     parameters, and lists those that changed since, with the reason where the store knows
     it (events stored late, voided xAPI statements, erasures). Exit status 0 unchanged,
     3 changed, 1 when the file is not one of our reports or was modified."""
-    from skillpulse.report.verify import VerifyError
+    from skillpulse.errors import SkillpulseError
 
     settings = ctx.find_object(Settings)
     assert isinstance(settings, Settings)
     try:
         done = _verify_on_the_data_dir(settings, file)
-    except VerifyError as exc:
+    except SkillpulseError as exc:  # not ours, modified, unreadable parameters, the stack refused the token, …
         if as_json:
             click.echo(json.dumps({"file": str(file), "status": "error", "error": str(exc)}))
             ctx.exit(1)

@@ -30,6 +30,7 @@ from skillpulse.report.reproduce import kpi_command
 
 if TYPE_CHECKING:
     from skillpulse.config import Settings
+    from skillpulse.report.freshness import Freshness
     from skillpulse.report.manual_inputs import ManualInputs
 
 SNAPSHOT_ROUTE = "/v1/report-snapshots"
@@ -178,14 +179,20 @@ def annual_figures(report: AnnualReport) -> list[ReportFigure]:
     return figures
 
 
+def report_snapshot(kind: str, snapshot_id: uuid.UUID, parameters: dict[str, Any], figures: list[ReportFigure],
+                    freshness: Freshness | None, generated_at: datetime, written: WrittenReport) -> ReportSnapshot:
+    """The snapshot of any kind of report, once its files are written (their final bytes)."""
+    return ReportSnapshot(
+        snapshot_id=snapshot_id, kind=kind, parameters=parameters, figures=figures,
+        data_watermark=freshness.latest_stored_at if freshness else None, software_version=software_version(),
+        file_sha256=file_sha256(written.html), pdf_sha256=file_sha256(written.pdf) if written.pdf else None,
+        generated_at=generated_at)
+
+
 def annual_snapshot(report: AnnualReport, snapshot_id: uuid.UUID, manual: ManualInputs | None,
                     written: WrittenReport) -> ReportSnapshot:
-    fresh = report.freshness
-    return ReportSnapshot(
-        snapshot_id=snapshot_id, kind="annual", parameters=annual_parameters(report, manual),
-        figures=annual_figures(report), data_watermark=fresh.latest_stored_at if fresh else None,
-        software_version=software_version(), file_sha256=file_sha256(written.html),
-        pdf_sha256=file_sha256(written.pdf) if written.pdf is not None else None, generated_at=report.generated_at)
+    return report_snapshot("annual", snapshot_id, annual_parameters(report, manual), annual_figures(report),
+                           report.freshness, report.generated_at, written)
 
 
 def save_snapshot(settings: Settings, snapshot: ReportSnapshot) -> None:

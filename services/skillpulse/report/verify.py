@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from skillpulse.report.agreement_snapshot import KIND as AGREEMENT_KIND
+from skillpulse.report.agreement_snapshot import recompute_agreement
 from skillpulse.report.collect import ReportSources, collect_annual_report
 from skillpulse.report.figures import ReportFigure
 from skillpulse.report.manual_inputs import ManualInputs
@@ -47,7 +49,7 @@ def _recompute_annual(sources: ReportSources, snapshot: ReportSnapshot) -> list[
 
 
 # kind → how to recompute its figures from its parameters: a new kind of report is one line.
-RECOMPUTE: dict[str, Recompute] = {"annual": _recompute_annual}
+RECOMPUTE: dict[str, Recompute] = {"annual": _recompute_annual, AGREEMENT_KIND: recompute_agreement}
 
 
 class FigureChange(BaseModel):
