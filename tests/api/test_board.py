@@ -31,7 +31,8 @@ async def test_the_page_is_served_as_html(client: httpx.AsyncClient) -> None:
     assert response.headers["cache-control"] == "no-cache"
     for marked in ('data-kpi="active-users"', 'data-kpi="trained-users"', 'data-kpi="new-tools"',
                    'data-kpi="new-features"', 'data-kpi="dau"', 'data-kpi="mau"', 'data-kpi="stickiness"',
-                   'data-health="accepted"', 'data-health="freshness-p99"', 'data-health="consumer-lag"'):
+                   'data-health="accepted"', 'data-health="freshness-p99"', 'data-health="consumer-lag"',
+                   'data-catalogue="used_not_declared"', 'data-catalogue="declared_not_used"'):
         assert marked in response.text
 
 
@@ -43,7 +44,8 @@ async def test_the_page_fetches_nothing_from_elsewhere(client: httpx.AsyncClient
     # a prefix too), made absolute from location.origin (which never holds credentials).
     assert "const API_BASE = location.origin + location.pathname" in page and "fetch(API_BASE + path" in page
     assert set(re.findall(r"`(v1/[a-z/-]+)\?", page)) | set(re.findall(r'"(v1/[a-z/-]+)\?', page)) == {
-        "v1/kpi/summary", "v1/kpi/active-users", "v1/kpi/stickiness", "v1/health/pipeline"}
+        "v1/kpi/summary", "v1/kpi/active-users", "v1/kpi/stickiness", "v1/health/pipeline",
+        "v1/kpi/tool-catalogue-check"}
 
 
 async def test_the_platforms_and_refresh_period_are_written_in(client: httpx.AsyncClient) -> None:

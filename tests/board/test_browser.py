@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None,
                        reason="Debian's chromium is not installed (`apt-get install chromium`; .ci/run installs it)"),
 ]
-SOURCES = {"summary", "b2", "activity", "health"}
+SOURCES = {"summary", "b2", "activity", "health", "catalogue"}
 NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")
 
 
@@ -99,6 +99,9 @@ def fed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedStack]:
                                           "skilltech.tools"))
         assert (ingested["accepted"], ingested["rejected"]) == (len(logins), 0)
         viewer = _skillpulse(data_dir, "keys", "create", "--access", "viewer", "--label", "board").splitlines()[1]
+        # A tool released today and not used yet: the catalogue card lists it as declared, not used.
+        _skillpulse(data_dir, "tools", "add", "board-tool", "--category", "content_creation", "--available-from",
+                    date.today().isoformat())
         headers = {"Authorization": f"Bearer {viewer}"}
         yield FedStack(state.url, len(logins), _health_once_counted(state.url, headers), viewer)
     finally:
@@ -129,6 +132,9 @@ def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: Fed
             text, status = page.values[f"trajectory-{row['metric']}"]
             assert status == row["trajectory"]["status"] and text.startswith(status.upper() + " · projected")
     assert re.search(r'<polyline points="[^"]+" class="b2"', dom.stdout)  # the B2 series was drawn
+    for kind, count in (("made_available", 1), ("declared_not_used", 1), ("used_not_declared", 0)):
+        assert re.search(rf'data-catalogue="{kind}" data-value="{count}">{count}<', dom.stdout), kind
+    assert re.search(r'data-catalogue-names="declared_not_used">board-tool<', dom.stdout)
 
     for mark in ("accepted", "rejected", "stored", "freshness-p50", "freshness-p99", "consumer-lag"):
         assert NUMBER.match(page.values[mark][0]), (mark, page.values[mark])
@@ -145,7 +151,7 @@ def test_the_board_shows_the_summarys_b2_and_live_pipeline_health(fed_stack: Fed
     assert png[:8] == PNG_MAGIC and len(png) > 20_000
 
 
-FIRST_ROUND_API_CALLS = 4  # summary, B2 series, DAU/MAU series, health
+FIRST_ROUND_API_CALLS = 5  # summary, B2 series, DAU/MAU series, tool catalogue check, health
 
 
 @pytest.fixture
