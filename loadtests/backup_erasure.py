@@ -97,11 +97,13 @@ def main() -> None:
     (RESULTS / "backup-erasure.json").write_text(json.dumps(figures, indent=2) + "\n")
     lines = [f"# Backup, restore, erasure — {figures['measured_at']} UTC, {figures['machine']}, "
              f"{figures['cpus']} CPUs shared with other engineers' work",
-             "", f"`.venv/bin/python loadtests/backup_erasure.py --events {options.events} --users {options.users}`", "",
+             "", f"`.venv/bin/python loadtests/backup_erasure.py --events {options.events} "
+                 f"--users {options.users}`", "",
              "| | seconds | × one full read of `events` |", "|---|---|---|",
              f"| full read of `events` (baseline) | {figures['baseline_full_read_s']} | 1 |",
              f"| backup | {figures['backup_s']} | {figures['backup_vs_full_read']} |",
-             f"| restore (fresh process, rollups rebuilt) | {figures['restore_s']} | {figures['restore_vs_full_read']} |",
+             f"| restore (fresh process, rollups rebuilt) | {figures['restore_s']} | "
+             f"{figures['restore_vs_full_read']} |",
              f"| erase one user ({figures['erased_events']} events) | {figures['erase_one_user_s']} | "
              f"{figures['erase_vs_full_read']} |", "",
              f"Backup size: {figures['backup_bytes']:,} bytes, {figures['backup_vs_store_size']} × the store's "
