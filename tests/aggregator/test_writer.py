@@ -3,10 +3,12 @@
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from skillpulse.aggregator import Batch, build_batch, write_batch
 from skillpulse.aggregator.batch import EVENT_ID
+from skillpulse.store import rollups
 from skillpulse.store.rollups import _day_ranges, refresh_pending
 from tests.factories import FakeRecord, login
 
@@ -53,7 +55,7 @@ def test_stored_events_queue_their_rollup_refresh(store: Client) -> None:
     assert refresh_pending(store, wait_for_visibility=False) == 1
     assert store.query("SELECT count() FROM user_activity").result_rows == [(1,)]
     assert store.query("SELECT count() FROM daily_activity WHERE organisation = '*'").result_rows == [(2,)]
-    assert refresh_pending(store) == 0  # caught up: the watermark moved
+    assert refresh_pending(store, paced=False) == 0  # caught up: the watermark moved
 
 
 def test_day_ranges_group_contiguous_days() -> None:
@@ -69,3 +71,14 @@ def test_a_replayed_batch_larger_than_one_lookup_is_dropped_whole(store: Client)
     assert len(write_batch(store, _batch(values))) == 25_000
     assert len(write_batch(store, _batch(values))) == 0
     assert store.query("SELECT count() FROM events").result_rows == [(25_000,)]
+
+
+def test_the_periodic_refresh_keeps_to_its_share_of_the_store(store: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rollups, "VISIBILITY_LAG", timedelta(0))  # every queued row is visible at once
+    write_batch(store, _batch([login("ana", "2026-03-01T10:00:00+01:00")]))
+    assert refresh_pending(store) == 1  # a periodic round: the next one waits
+    write_batch(store, _batch([login("ben", "2026-03-01T10:00:00+01:00")]))
+    assert refresh_pending(store) == 0  # too soon after the last round: nothing done ...
+    assert store.query("SELECT count() FROM user_activity").result_rows == [(1,)]
+    assert refresh_pending(store, paced=False) >= 1  # ... and nothing skipped: ben was left in the queue
+    assert store.query("SELECT uniqExact(user_key) FROM user_activity").result_rows == [(2,)]

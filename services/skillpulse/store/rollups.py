@@ -12,6 +12,8 @@ watermark; the aggregator process runs it every second.
 
 from __future__ import annotations
 
+import time
+import weakref
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -99,13 +101,33 @@ _QUEUED_SLICE = (f"user_key IN (SELECT user_key FROM {_QUEUED} "
                  "AND cityHash64(user_key) % {slices:UInt64} = {slice:UInt64})")
 
 
-def refresh_pending(store: Client, *, wait_for_visibility: bool = True) -> int:
+# The background refresher (wait_for_visibility=True) shares the writer's handle, and
+# under a backlog each of its rounds recounts every day the backlog touches: it may
+# use at most this share of the handle's time, so that ingest keeps the rest.
+REFRESH_SHARE = 0.25
+_not_before: weakref.WeakKeyDictionary[Client, float] = weakref.WeakKeyDictionary()
+
+
+def refresh_pending(store: Client, *, wait_for_visibility: bool = True, paced: bool = True) -> int:
     """Recompute the users and days queued since the watermark; return how many users.
 
     `wait_for_visibility=False` also takes rows younger than the visibility lag (for a
     caller that knows no insert is under way, e.g. right after a drain); the watermark
-    never moves past the lag either way, so nothing can be skipped.
+    never moves past the lag either way, so nothing can be skipped. With True and
+    `paced` (the periodic refresher), a call sooner than REFRESH_SHARE allows after the
+    last round does nothing (0): the queue waits for the next round.
     """
+    started = time.monotonic()
+    if wait_for_visibility and paced and started < _not_before.get(store, 0.0):
+        return 0
+    try:
+        return _refresh_pending(store, wait_for_visibility)
+    finally:
+        took = time.monotonic() - started
+        _not_before[store] = time.monotonic() + took * (1 - REFRESH_SHARE) / REFRESH_SHARE
+
+
+def _refresh_pending(store: Client, wait_for_visibility: bool) -> int:
     now = datetime.now(UTC)
     since = store.query("SELECT max(upto) FROM rollup_watermark").result_rows[0][0]
     until = now - VISIBILITY_LAG if wait_for_visibility else now + timedelta(days=1)
