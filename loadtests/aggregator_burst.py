@@ -1,8 +1,11 @@
 """The aggregator alone under a burst: records written straight to Kafka with aiokafka
 (no collector), a separate `skillpulse up --role aggregator` process storing them, and
-its peak RSS read from /proc. Baseline in the same run: the raw clickhouse-connect
-columnar insert of the same stored rows into a copy of `events` without views
-(`loadtest.readback.raw_insert_baseline`, as `skillpulse loadtest` measures it).
+its peak RSS read from /proc. Baselines in the same run: the engine's own rate on the
+same records (ClickHouse parsing their JSON into a fresh `events` with every view
+attached, `FORMAT JSONEachRow`, in one process with nothing else to do: `engine_baseline`),
+and the raw clickhouse-connect columnar insert of the same stored rows into a copy of
+`events` without views (`loadtest.readback.raw_insert_baseline`, as `skillpulse loadtest`
+measures it).
 
     python loadtests/aggregator_burst.py [--events 500000] [--memory-limit-mb 512] [--set SKILLPULSE_X=V]
 
@@ -20,11 +23,13 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from skillpulse.aggregator.json_rows import insert_json_rows, json_row
 from skillpulse.config import ClickHouseSettings, PrivacySettings, Settings
 from skillpulse.credentials import local_operator_token
 from skillpulse.kafka import EmbeddedKafka, client_options, ensure_topics, wait_until_drained
@@ -37,30 +42,59 @@ from skillpulse.loadtest.workload import KafkaRecords
 from skillpulse.role_process import RoleProcess
 from skillpulse.stack_client import refresh_rollups
 from skillpulse.store import open_store
+from skillpulse.store.migrations import apply_migrations
 
 RESULTS = Path(__file__).parent / "results"
 TOPIC, GROUP = "burst.events.v1", "burst-aggregator"
-PSEUDONYM_KEY = "f" * 64  # the aggregator's; the burst's records are signed with a key derived from it
+PSEUDONYM_KEY = "f" * 64
+ENGINE_BATCH_ROWS = 50_000  # the aggregator's; the burst's records are signed with a key derived from it
 
 
-async def produce(bootstrap: str, records: KafkaRecords, signer: RecordSigner, count: int, ledger: Ledger) -> float:
-    """Write `count` records as fast as the broker takes them (acks=all); the seconds it took."""
+async def produce(bootstrap: str, records: KafkaRecords, signer: RecordSigner, count: int, ledger: Ledger,
+                  copy: Path) -> float:
+    """Write `count` records as fast as the broker takes them (acks=all); the seconds it
+    took. Each value also goes to `copy`, one per line, for the engine baseline."""
     # The burst always runs against its own embedded broker: no credentials (client_options(None)).
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20,
                                 **client_options(None))
     await producer.start()
     started = time.perf_counter()
+    lines = copy.open("wb")
     try:
         for start in range(0, count, 10_000):
             triples = records.take(min(10_000, count - start))
+            lines.writelines(value + b"\n" for _, value, _ in triples)
             futures = [await producer.send(TOPIC, value, key=key, headers=signer.kafka_headers(value))
                        for key, value, _ in triples]
             await asyncio.gather(*futures)
             ledger.sent += len(triples)
             ledger.acknowledged.update(event_id for _, _, event_id in triples)
     finally:
+        lines.close()
         await producer.stop()
     return time.perf_counter() - started
+
+
+def engine_baseline(path: Path, copy: Path, batch_rows: int = ENGINE_BATCH_ROWS) -> dict[str, Any]:
+    """The same records' JSON inserted the aggregator's way (`insert_json_rows`) into a fresh
+    database's `events` with every view attached, by a process that does nothing else."""
+    store = open_store(Settings(clickhouse=ClickHouseSettings(path=path, database="burst_engine_baseline")))
+    try:
+        apply_migrations(store)
+        rows, seconds = 0, 0.0
+        with copy.open("rb") as lines:
+            while chunk := [json_row(line.rstrip(b"\n"), 0, rows + i)
+                            for i, line in enumerate(islice(lines, batch_rows))]:
+                started = time.perf_counter()
+                insert_json_rows(store, chunk)
+                seconds += time.perf_counter() - started
+                rows += len(chunk)
+        stored = int(store.query("SELECT count() FROM events").result_rows[0][0])
+        store.command("DROP DATABASE burst_engine_baseline")
+    finally:
+        store.close()
+    return {"rows": rows, "stored": stored, "batch_rows": batch_rows, "seconds": round(seconds, 3),
+            "events_per_s": round(rows / seconds) if rows else 0}
 
 
 class MemoryTimeline(threading.Thread):
@@ -152,7 +186,7 @@ def main() -> None:
     try:
         asyncio.run(ensure_topics(bootstrap, {TOPIC: 6}))
         # The burst waits in Kafka first.
-        produce_s = asyncio.run(produce(bootstrap, records, signer, args.events, ledger))
+        produce_s = asyncio.run(produce(bootstrap, records, signer, args.events, ledger, work / "records.jsonl"))
         if args.memory_limit_mb:
             cgroup = MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
             evict_engine_library()
@@ -184,6 +218,7 @@ def main() -> None:
         if cgroup:
             cgroup.remove()
     delivery, baseline = read_back(work / "store", ledger, since)
+    engine = engine_baseline(work / "store", work / "records.jsonl")
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(), "events": args.events,
         "batch_rows": args.batch_rows or "default", "settings": args.set, "ledger": delivery,
@@ -192,6 +227,9 @@ def main() -> None:
         "aggregator_seconds_incl_start_and_group_join": round(drain_s, 1),
         "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(peak_rss),
         "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "memory_cgroup": limit,
+        "engine_baseline": engine,
+        "aggregator_share_of_engine": round(args.events / drain_s / engine["events_per_s"], 3)
+        if engine["events_per_s"] else None,
         "raw_insert_baseline": baseline,
         "aggregator_share_of_baseline": round(args.events / drain_s / baseline["events_per_s"], 3)
         if baseline["events_per_s"] else None,
