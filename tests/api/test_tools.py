@@ -121,8 +121,11 @@ async def test_hostile_input_is_a_4xx_that_echoes_nothing_and_writes_nothing(ser
     unknown = await client.post("/v1/tools/retire", json={"tool_id": "ghost", "retired_on": "2026-01-01"},
                                 headers=operator)
     assert unknown.status_code == 422 and "ghost" not in unknown.text
-    long_query = await client.get("/v1/tools", params={"tool_id": "x" * 300}, headers=served.viewer)
-    assert long_query.status_code == 422
+    for query in ("x" * 300, "a\x00b", "cаnva"):  # too long, a NUL, a look-alike: refused before the store
+        answer = await client.get("/v1/tools", params={"tool_id": query}, headers=served.viewer)
+        assert answer.status_code == 422 and query not in answer.text, query
+    folded = await client.get("/v1/tools", params={"tool_id": " ｓｌｉｄｅｓ "}, headers=served.viewer)
+    assert folded.status_code == 200  # NFKC and trimmed, as a declaration's id
     assert current_entries(store) == []
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from skillpulse.api.openapi import STORE_READ_ANSWERS, json_body, problems
 from skillpulse.api.problems import BodyReadTimeout, PayloadTooLarge, UnsupportedMediaType, problem, read_capped
 from skillpulse.api.store_reads import StoreReads
-from skillpulse.contract import MAX_ID_LENGTH
+from skillpulse.contract import MAX_ID_LENGTH, CatalogueId
 from skillpulse.kpi.tool_catalogue import (
     MAX_ALIASES,
     CatalogueEntry,
@@ -78,7 +78,7 @@ def create_tool_catalogue_router(store: Client, reads: StoreReads | None = None)
 
     @router.get(TOOLS_ROUTE)
     async def listed(with_history: Annotated[bool, Query(alias="history")] = False,
-                     tool_id: Annotated[str | None, Query(max_length=MAX_ID_LENGTH)] = None) -> CatalogueAnswer:
+                     tool_id: Annotated[CatalogueId | None, Query()] = None) -> CatalogueAnswer:
         """Each tool and feature's current state, or (`history=true`) every revision, of one tool or all."""
         found = await (reads.run(history, store, tool_id) if with_history else reads.run(current_entries, store))
         return CatalogueAnswer(entries=[entry for entry in found
