@@ -20,6 +20,9 @@ from skillpulse.stack_client import client_headers
 pytestmark = pytest.mark.integration
 
 SERVER_CODE = {"uvicorn", "faststream", "aiokafka", "chdb", "fastapi", "starlette"}
+# Importing httpx imports its own command line (rich, pygments) when they are installed: a KPI
+# command's one GET goes through the standard library instead.
+SENDER_CODE = {"httpx", "httpcore", "rich", "pygments"}
 # Runs the real CLI in a fresh interpreter, then names the top-level packages it loaded.
 _CLI = """
 import json, sys
@@ -53,6 +56,7 @@ async def test_kpi_commands_against_a_running_stack_load_no_server_code(settings
     assert summary["as_of"] == "2026-01-31"  # type: ignore[index]
     assert loaded & SERVER_CODE == set()
     assert summary_loaded & SERVER_CODE == set()
+    assert (loaded | summary_loaded) & SENDER_CODE == set()
 
 
 def test_without_a_stack_the_command_opens_the_store(tmp_path: Path) -> None:

@@ -3,20 +3,24 @@ dir (over HTTP: its process holds the embedded store), or the store itself when 
 and, for commands that send events, a `Pipeline`: the running stack, or one started in
 this process for the length of the command.
 
-Imports stay light (httpx, pydantic): the store (clickhouse-connect, chdb), the server
+Imports stay light (pydantic; a command's one GET uses the standard library's urllib, since
+importing httpx also imports its own command line, rich and pygments, when they are installed;
+httpx is imported by the calls that send events): the store (clickhouse-connect, chdb), the server
 (uvicorn, FastStream) and Kafka (aiokafka) are imported only by the call that needs them,
 so `skillpulse kpi … --json` against a running stack loads no server code."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-
-import httpx
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 from skillpulse.config import Settings
 from skillpulse.credentials import local_operator_token
@@ -53,21 +57,32 @@ class StackAccessError(SkillpulseError, PermissionError):
     """The running stack refused this command's token (401 or 403)."""
 
 
-def _refuse_unauthorised(response: httpx.Response) -> None:
-    if response.status_code in (401, 403):
-        raise StackAccessError(f"the running stack refused this command's token ({response.status_code}): it sends "
+class StackStatusError(SkillpulseError, RuntimeError):
+    """The running stack answered a GET with another error status."""
+
+    def __init__(self, path: str, status_code: int) -> None:
+        super().__init__(f"the running stack answered GET /v1/{path} with {status_code}")
+        self.status_code = status_code
+
+
+def _refuse_unauthorised(status_code: int) -> None:
+    if status_code in (401, 403):
+        raise StackAccessError(f"the running stack refused this command's token ({status_code}): it sends "
                                "SKILLPULSE_TOKEN, else <data dir>/operator.token (`skillpulse keys create`)")
 
 
 def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]) -> Any:
-    response = httpx.get(f"{state.url}/v1/{path}", params=query, timeout=REQUEST_TIMEOUT_S,
-                         headers=client_headers(settings))
-    if response.status_code == 422:
-        refusal = response.json()
-        raise StackRequestError(refusal.get("errors") or refusal["message"])
-    _refuse_unauthorised(response)
-    response.raise_for_status()
-    return response.json()
+    request = Request(f"{state.url}/v1/{path}?{urlencode(query, doseq=True)}", headers=client_headers(settings))
+    try:
+        with urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
+            return json.loads(response.read())
+    except HTTPError as refused:
+        with refused:
+            if refused.code == 422:
+                refusal = json.loads(refused.read())
+                raise StackRequestError(refusal.get("errors") or refusal["message"]) from None
+        _refuse_unauthorised(refused.code)
+        raise StackStatusError(path, refused.code) from None
 
 
 def from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], local: Callable[[Client], T]) -> T:
@@ -123,8 +138,8 @@ def fetch_freshness(settings: Settings, platforms: tuple[str, ...]) -> Freshness
     try:
         found = from_stack_or_store(settings, "freshness", {"platform": list(platforms)},
                                     lambda store: data_freshness(store, platforms).model_dump(mode="json"))
-    except httpx.HTTPStatusError as exc:
-        if exc.response.status_code == 404:
+    except StackStatusError as exc:
+        if exc.status_code == 404:
             return None
         raise
     return Freshness.model_validate(found)
@@ -141,9 +156,11 @@ def fetch_dead_letters(settings: Settings, *, reason: str, limit: int) -> list[d
 
 async def refresh_rollups(url: str, timeout_s: float = REQUEST_TIMEOUT_S, *, token: str | None = None) -> int:
     """Have the stack at `url` catch its rollups up now (an operator `token`); how many users it recomputed."""
+    import httpx
+
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s, headers=auth_headers(token)) as client:
         response = await client.post("/v1/rollups/refresh", json={})
-    _refuse_unauthorised(response)
+    _refuse_unauthorised(response.status_code)
     response.raise_for_status()
     return int(response.json()["users"])
 
@@ -170,12 +187,14 @@ class Pipeline:
     async def replay_dead_letters(self, reason: str) -> ReplayOutcome:
         """Send the dead letters not yet replayed back to the events topic: how many, and how
         many pending letters it could not rebuild (they stay pending)."""
+        import httpx
+
         from skillpulse.dead_letters import ReplayOutcome  # its module imports Kafka code
 
         async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT_S,
                                      headers=client_headers(self.settings)) as client:
             response = await client.post("/v1/dead-letters/replay", json={"reason": reason})
-        _refuse_unauthorised(response)
+        _refuse_unauthorised(response.status_code)
         response.raise_for_status()
         answer = response.json()
         return ReplayOutcome(replayed=int(answer["replayed"]), skipped=int(answer["skipped"]))
