@@ -19,6 +19,7 @@ from skillpulse.report.annual import write_annual_report
 from skillpulse.report.snapshot_store import lookup
 from skillpulse.report.sources import store_sources
 from skillpulse.report.verify import Verification, VerifyError, verify_report
+from skillpulse.store.erasure import erase_user
 from tests.aggregator.test_voids import void
 from tests.factories import login, record_json, store_records
 from tests.report.dataset import AFTER_THE_YEAR, LOGINS, OTHER_EVENTS, TOOLS, user_key
@@ -123,3 +124,16 @@ def test_an_agreement_report_verifies_through_the_same_command(store: Client, se
     changed = {change.key: change for change in done.changed}
     assert (changed["B2@2026-12-31"].before, changed["B2@2026-12-31"].after) == (3, 4), sorted(changed)
     assert all(change.reasons == ["late events: 2"] for change in done.changed)
+
+
+def test_an_erasure_is_named_with_its_receipt(store: Client, report_file: Path) -> None:
+    receipt = erase_user(store, "skilltech.tools", user_key("user-ana"), requested_by="operator")  # 1 and 31 Dec
+    done = _verify(store, report_file)
+    [erasure] = done.causes.erasures or []
+    assert erasure.months == ["2026-12"] and erasure.rows_removed == sum(receipt.rows_removed.values()) > 0
+    changed = {change.key: change for change in done.changed}
+    assert (changed["B2@2026/end"].before, changed["B2@2026/end"].after) == (3, 2)
+    assert (changed["logins@2026-12"].before, changed["logins@2026-12"].after) == (8, 6)
+    expected = f"erasure on {receipt.requested_at.date().isoformat()} (skilltech.tools): {erasure.rows_removed} rows"
+    assert changed["logins@2026-12"].reasons == [f"{expected} removed"]
+    assert "user-ana" not in done.model_dump_json() and user_key("user-ana") not in done.model_dump_json()

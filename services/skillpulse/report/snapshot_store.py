@@ -95,8 +95,8 @@ def find_snapshot(store: Client, sha256: str, snapshot_id: uuid.UUID | None) -> 
 
 
 def _erasures(store: Client, scope: SnapshotScope, since: datetime) -> list[Erasure] | None:
-    """Erasures after `since` (the report's generation: one before it is in its figures
-    already) of days the report read; None when the store keeps no receipts (0014)."""
+    """Erasures requested after `since` (the watermark, as for late events and voids) of days
+    the report read; None when the store keeps no receipts (0014)."""
     exists = store.query("SELECT count() FROM system.tables WHERE database = currentDatabase() "
                          "AND name = 'erasure_receipts'").result_rows[0][0]
     if not exists:
@@ -115,7 +115,7 @@ def changes_since(store: Client, snapshot: ReportSnapshot) -> Causes:
             for month, count in store.query(_LATE_EVENTS, parameters=parameters).result_rows}
     voids = int(store.query(_VOIDS, parameters=parameters).result_rows[0][0])
     return Causes(late_events=sum(late.values()), late_events_by_month=late, voided_statements=voids,
-                  erasures=_erasures(store, scope, snapshot.generated_at))
+                  erasures=_erasures(store, scope, since))
 
 
 class SnapshotLookup(BaseModel):
