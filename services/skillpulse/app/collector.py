@@ -15,7 +15,7 @@ from skillpulse.api.keycloak import create_keycloak_router
 from skillpulse.api.xapi import create_xapi_router
 from skillpulse.app.roles import Guarded, Role, background
 from skillpulse.collector.intake import Intake
-from skillpulse.collector.publisher import RecordPublisher
+from skillpulse.collector.publisher import RecordPublisher, record_producer
 from skillpulse.config import Settings
 from skillpulse.credentials import open_keyring, pseudonym_secret
 from skillpulse.health.samplers import publish_collector_stats_forever
@@ -38,12 +38,17 @@ async def collector_role(settings: Settings, bootstrap: str,
         await producer.connect()
         try:
             counts = CollectorStats(telemetry.meter)
-            intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
-                            RecordPublisher(producer, settings.kafka.topic, record_signer(settings)), counts)
-            router = create_collector_router(settings.collector, open_keyring(settings), intake, telemetry.tracer)
-            keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
-            xapi = create_xapi_router(settings.xapi, xapi_credential_hashes(settings), intake)
-            async with background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic)):
+            # Events go through their own producer, a batch per partition per request; the
+            # FastStream one publishes the counts and answers /readyz.
+            async with (record_producer(bootstrap, settings.collector, settings.kafka) as records,
+                        background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic))):
+                intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
+                                RecordPublisher(producer, settings.kafka.topic, record_signer(settings),
+                                                producer=records), counts)
+                router = create_collector_router(settings.collector, open_keyring(settings), intake,
+                                                 telemetry.tracer)
+                keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)
+                xapi = create_xapi_router(settings.xapi, xapi_credential_hashes(settings), intake)
                 # Each of these checks its own credentials (platform key, realm signature, LRS
                 # credentials) or is the open /readyz probe.
                 yield Role("collector", tuple(Guarded(r, None) for r in (router, keycloak, xapi)))

@@ -82,6 +82,7 @@ class Intake:
             logger.warning("platform=%s: %d events refused, %d already in flight", platform, len(records),
                            self._in_flight)
             self.stats.count("refused", platform, "overloaded", len(records))
+            self.rates.refund(platform, len(records))
             raise Overloaded(f"{self._in_flight} events in flight; retry later")
         self._in_flight += len(records)
         try:
@@ -89,6 +90,7 @@ class Intake:
         except BrokerUnavailable as exc:
             logger.warning("platform=%s: %d events refused, broker unavailable: %s", platform, len(records), exc)
             self.stats.count("refused", platform, "broker_unavailable", len(records))
+            self.rates.refund(platform, len(records))
             raise
         finally:
             self._in_flight -= len(records)

@@ -36,6 +36,13 @@ class PlatformRates:
             return None
         return (min(events, self.burst) - bucket.tokens) / self.events_per_s
 
+    def refund(self, platform: str, events: int) -> None:
+        """Give back what `take` took for events that were then refused (503): a platform
+        that retries them is not charged twice."""
+        bucket = self._buckets.get(platform)
+        if bucket is not None:
+            bucket.tokens = min(float(self.burst), bucket.tokens + events)
+
     @staticmethod
     def retry_after_s(wait_s: float) -> int:
         """Retry-After is whole seconds: at least 1."""

@@ -130,16 +130,32 @@ class _ObjectReader:
         return marked
 
 
+class _Visit(NamedTuple):
+    value: Any
+    parent: int  # index of the enclosing visit in the walk, -1 for the event itself
+    key: int | str
+
+
 def _duplicate_in(item: Any) -> str | None:
-    """The path of the first key named twice in `item`, at any depth (iterative: no recursion limit)."""
-    stack: list[tuple[str, Any]] = [("", item)]
-    while stack:
-        prefix, value = stack.pop()
+    """The path of the first key named twice in `item`, at any depth. Iterative (no
+    recursion limit) and linear in the size of `item`: each container is visited once and
+    remembers only its parent, and the path is spelled out only for the one found."""
+    walked: list[_Visit] = [_Visit(item, -1, "")]
+    todo = [0]
+    while todo:
+        at = todo.pop()
+        value = walked[at].value
         if isinstance(value, _Ambiguous):
-            return f"{prefix}{value.path}"
+            keys: list[int | str] = []
+            while at > 0:
+                keys.append(walked[at].key)
+                at = walked[at].parent
+            return "".join(f"{_path((key,))}." for key in reversed(keys)) + value.path
         children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        stack.extend((f"{prefix}{_path((key,))}.", child) for key, child in children
-                     if isinstance(child, dict | list))
+        for key, child in children:
+            if isinstance(child, dict | list):
+                todo.append(len(walked))
+                walked.append(_Visit(child, at, key))
     return None
 
 
