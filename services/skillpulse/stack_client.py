@@ -12,6 +12,8 @@ so `skillpulse kpi … --json` against a running stack loads no server code."""
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from skillpulse.report.freshness import Freshness
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 120.0  # a year of KPIs on a large store takes seconds, not minutes
 
 
@@ -200,17 +203,37 @@ class Pipeline:
         return ReplayOutcome(replayed=int(answer["replayed"]), skipped=int(answer["skipped"]))
 
 
+def free_port_if_taken(host: str, port: int) -> int:
+    """`port` if it can be bound on `host` now, else one the system picks free (port 0 stays 0)."""
+    if port == 0:
+        return 0
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+            return port
+        except OSError:
+            probe.bind((host, 0))
+            return int(probe.getsockname()[1])
+
+
 @asynccontextmanager
 async def pipeline(settings: Settings, *, port: int | None = None,
                    roles: tuple[str, ...] = ROLES) -> AsyncIterator[Pipeline]:
-    """The stack running on the data dir, or one started here until the block ends."""
+    """The stack running on the data dir, or one started here until the block ends. Without
+    an explicit `port`, a configured port another process holds (a stack on another data dir)
+    is replaced by a free one, and a warning names it."""
     state = find_running_stack(settings.paths.data_dir)
     if state is not None:
         yield Pipeline(state.url, state.bootstrap, settings, None)
         return
     from skillpulse.app.stack import Stack
 
-    if port is not None:
-        settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": port})})
+    if port is None:
+        port = free_port_if_taken(settings.collector.host, settings.collector.port)
+        if port != settings.collector.port:
+            log.warning("port %d is taken: the stack of this command listens on port %d", settings.collector.port,
+                        port)
+    settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": port})})
     async with Stack(settings, roles) as stack:
         yield Pipeline(stack.url, stack.bootstrap, settings, stack)

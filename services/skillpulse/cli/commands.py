@@ -14,11 +14,11 @@ import click
 
 from skillpulse.cli.backup import backup, restore
 from skillpulse.cli.erase import erase
+from skillpulse.cli.ingest import ingest
 from skillpulse.cli.report import report
 from skillpulse.cli.tools import tools
 from skillpulse.config import Settings, get_settings
 from skillpulse.contract import PLATFORMS
-from skillpulse.credentials import ensure_api_keys
 from skillpulse.errors import SkillpulseError
 
 if TYPE_CHECKING:
@@ -114,44 +114,6 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
         click.echo("stopped")
 
     asyncio.run(run())
-
-
-@main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", type=click.Choice(PLATFORMS), required=True, help="Platform the events come from.")
-@click.option("--api-key", default=None, help="That platform's key (default: the embedded one).")
-@click.pass_context
-def ingest(ctx: click.Context, file: Path, source: str, api_key: str | None) -> None:
-    """Send an NDJSON file through the collector; wait until stored; print counts."""
-    from skillpulse.sdk import AsyncSkillpulseClient
-    from skillpulse.stack_client import pipeline
-
-    settings = _settings(ctx)
-    events: list[dict[str, Any]] = []
-    unreadable = []
-    for number, line in enumerate(file.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            unreadable.append(number)
-
-    async def run() -> dict[str, Any]:
-        key = api_key or ensure_api_keys(settings)[source]
-        async with pipeline(settings) as running:
-            # No spool: the file is the durable copy; the collector judges each line as it is.
-            async with AsyncSkillpulseClient(running.url, key, timeout_s=60.0) as client:
-                await client.send_many(events)
-            report = client.report
-            waited = await running.wait_until_stored()
-        return {"sent": report.sent, "accepted": report.accepted,
-                "rejected": report.rejected + len(unreadable), "rejected_reasons": dict(report.reasons)
-                | ({"invalid_json": len(unreadable)} if unreadable else {}),
-                "unreadable_lines": unreadable[:20], "stored_wait_s": round(waited, 3)}
-
-    summary = asyncio.run(run())
-    click.echo(json.dumps(summary, indent=2))
 
 
 @main.group()
@@ -297,5 +259,6 @@ def export_schemas(out: Path | None) -> None:
 main.add_command(backup)
 main.add_command(restore)
 main.add_command(erase)
+main.add_command(ingest)
 main.add_command(report)
 main.add_command(tools)
