@@ -35,9 +35,11 @@ class Logins(NamedTuple):
     day_index: np.ndarray  # int32
 
 
-def read_logins(store: Client, first: date, last: date, organisation: str = "") -> Logins:
+def read_logins(store: Client, first: date, last: date, organisation: str = "",
+                settings: dict[str, object] | None = None) -> Logins:
     """The logins on the Luxembourg days [first, last], of one organisation or all ('')."""
-    found = store.query_np(LOGINS_SQL, parameters={"first": first, "last": last, "organisation": organisation})
+    found = store.query_np(LOGINS_SQL, parameters={"first": first, "last": last, "organisation": organisation},
+                           settings=settings)
     user = found[:, 0].astype(np.uint32) if len(found) else np.zeros(0, np.uint32)
     day_index = found[:, 1].astype(np.int32) if len(found) else np.zeros(0, np.int32)
     return Logins(first, int(user.max()) + 1 if len(user) else 0, user, day_index)

@@ -48,7 +48,8 @@ def _store(store: Client, logins: list[Login], batches: int = 1) -> list[tuple[s
                                           occurred_at=when.isoformat(), event_id=event_id,
                                           organisation_id=organisation)
                               for event_id, user, organisation, when in keyed[batch::batches]])
-    return [(event_id, "skilltech.tools", f"{user}@{organisation}", when) for event_id, user, organisation, when in keyed]
+    return [(event_id, "skilltech.tools", f"{user}@{organisation}", when)
+            for event_id, user, organisation, when in keyed]
 
 
 def _reference(logins: list[tuple[str, str, str, datetime]], organisation: str | None, **params: object
