@@ -2,8 +2,10 @@
 days), as exact daily series over Europe/Luxembourg calendar days.
 
 Default definitions read the per-user runs kept in `user_activity` (fast path); any
-other window, threshold or an organisation filter recomputes runs from the exact
-day rollups for the requested range (general path). Both use `rolling`'s builders.
+other window, threshold or an organisation filter recomputes runs for the requested
+range (general path) from the day rollups: B2 from `login_day_counts` (one key prefix
+per organisation or for all, read in user order), WAU/MAU from `user_days`. Both paths
+use `rolling`'s builders.
 """
 
 from __future__ import annotations
