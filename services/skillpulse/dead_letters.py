@@ -108,12 +108,15 @@ def _rebuilt(letter: DeadLetter) -> LoginRecord | ToolUseRecord | TrainingRecord
         return None
 
 
-async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: str, signer: RecordSigner, *,
-                              reason: str = "", limit: int = 10_000) -> ReplayOutcome:
-    """Publish the not-yet-replayed dead letters whose safe fields form a complete event
-    (their payload, as kept, signed like the collector's records) to the events topic; the
-    others are skipped and counted."""
-    pending = [listed.letter for listed in read_dead_letters(store, reason=reason, limit=limit) if not listed.replayed]
+def pending_dead_letters(store: Client, *, reason: str = "", limit: int = 10_000) -> list[DeadLetter]:
+    """The dead letters not yet replayed, all of them or those of one reason."""
+    return [listed.letter for listed in read_dead_letters(store, reason=reason, limit=limit) if not listed.replayed]
+
+
+async def publish_replays(broker: KafkaBroker, events_topic: str, signer: RecordSigner,
+                          pending: list[DeadLetter]) -> list[DeadLetter]:
+    """Publish the letters of `pending` whose safe fields form a complete event (their
+    payload, as kept, signed like the collector's records) to the events topic: those sent."""
     sent: list[DeadLetter] = []
     for letter in pending:
         event = _rebuilt(letter)
@@ -121,7 +124,22 @@ async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: 
             value = letter.payload.encode()
             await broker.publish(value, events_topic, key=record_key(event.user_key), headers=signer.headers(value))
             sent.append(letter)
+    return sent
+
+
+def record_replays(store: Client, sent: list[DeadLetter]) -> None:
+    """Mark the letters of `sent` as replayed."""
     if sent:
         replays = [DeadLetterReplay(letter.topic, letter.kafka_partition, letter.kafka_offset) for letter in sent]
         store.insert("dead_letter_replays", replays, column_names=DeadLetterReplay._fields)
+
+
+async def replay_dead_letters(store: Client, broker: KafkaBroker, events_topic: str, signer: RecordSigner, *,
+                              reason: str = "", limit: int = 10_000) -> ReplayOutcome:
+    """Publish the not-yet-replayed dead letters that form a complete event to the events
+    topic; the others are skipped and counted. Its store calls block: the HTTP route runs
+    them off the event loop (api/dead_letters.py)."""
+    pending = pending_dead_letters(store, reason=reason, limit=limit)
+    sent = await publish_replays(broker, events_topic, signer, pending)
+    record_replays(store, sent)
     return ReplayOutcome(replayed=len(sent), skipped=len(pending) - len(sent))
