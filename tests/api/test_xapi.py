@@ -123,6 +123,8 @@ async def test_refused_requests_publish_nothing(settings: Settings) -> None:
         mismatch = await _post_put(stack, valid, headers, str(uuid.uuid4()))
         too_large = await _post(stack, [statement() for _ in range(1500)], headers)
         async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+            # Basic auth and a JSON body but no Content-Type (a cross-site form could send it): 415.
+            undeclared = await client.post("/xapi/statements", content=json.dumps(valid), headers=headers)
             # No statementId: credentials are checked first, so a stranger gets 401 whatever the query.
             put_stranger = await client.put("/xapi/statements", json=valid,
                                             headers={"X-Experience-API-Version": "1.0.3"})
@@ -134,6 +136,9 @@ async def test_refused_requests_publish_nothing(settings: Settings) -> None:
         assert too_large.status_code == 413 and too_large.json()["error"] == "too_many_statements"
         assert all(r.headers["X-Experience-API-Version"] == "1.0.3" for r in (batch, no_version, wrong, mismatch))
         assert twice.json()["error"] == "duplicate_statement_id"
+        assert undeclared.status_code == 415 and undeclared.json() == {
+            "error": "unsupported_media_type", "message": "Content-Type: application/json (UTF-8) required"}
+        assert undeclared.headers["X-Experience-API-Version"] == "1.0.3"
         assert await end_offsets(stack.bootstrap, settings.kafka.topic) == before
         async with httpx.AsyncClient(base_url=stack.url) as client:
             about = await client.get("/xapi/about")  # open, and without a version header

@@ -18,7 +18,15 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from skillpulse.api.openapi import INTAKE_ANSWERS, problems
-from skillpulse.api.problems import BodyRefused, PayloadTooLarge, body_refused, problem, read_capped, refused
+from skillpulse.api.problems import (
+    BodyRefused,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    body_refused,
+    problem,
+    read_capped,
+    refused,
+)
 from skillpulse.collector.intake import Intake, Overloaded
 from skillpulse.collector.publisher import BrokerUnavailable
 from skillpulse.config import XapiSettings
@@ -60,6 +68,10 @@ def create_xapi_router(settings: XapiSettings, credential_hashes: dict[str, str]
         platform = platform_of(authorization, credential_hashes)
         if platform is None:
             return unauthenticated()
+        if request.headers.get("content-type") is None:
+            # A browser replays Basic credentials on a cross-site POST it may send without a
+            # preflight: only a declared JSON body changes state, as on the other routes.
+            return body_refused(intake, platform, UnsupportedMediaType(), **_VERSIONED)
         return await store(request, platform, version, statement_id=None)
 
     @router.put("/statements", status_code=204)
