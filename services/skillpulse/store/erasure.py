@@ -115,15 +115,17 @@ def holding(columns: StringColumns) -> str:
     return " OR ".join(f"position(toString({_quoted(column)}), {{key:String}}) > 0" for column in columns.columns)
 
 
-def rows_holding(store: Client, user_key: str) -> dict[str, int]:
-    """Per table, how many rows hold `user_key` anywhere (tables holding none left out)."""
-    counts = {}
-    for columns in string_columns(store):
-        count = int(store.query(f"SELECT count() FROM {_quoted(columns.table)} WHERE {holding(columns)}",
-                                parameters={"key": user_key}).result_rows[0][0])
-        if count:
-            counts[columns.table] = count
-    return counts
+def rows_holding(store: Client, user_key: str, tables: list[StringColumns] | None = None) -> dict[str, int]:
+    """Per table (of `tables`, default all), how many rows hold `user_key` anywhere; tables
+    holding none left out. One statement for all tables."""
+    tables = string_columns(store) if tables is None else tables
+    if not tables:
+        return {}
+    counts = " UNION ALL ".join(f"SELECT {index} AS table_index, count() AS rows FROM {_quoted(columns.table)} "
+                                f"WHERE {holding(columns)}" for index, columns in enumerate(tables))
+    found = store.query(f"SELECT table_index, rows FROM ({counts}) WHERE rows > 0",
+                        parameters={"key": user_key}).result_rows
+    return {tables[index].table: int(rows) for index, rows in found}
 
 
 def _write_receipt(store: Client, receipt: ErasureReceipt) -> None:
@@ -177,16 +179,13 @@ def erase_user(store: Client, platform: str, user_key: str, *, requested_by: str
         removed["event_ids"] = int(store.query(f"SELECT count() FROM event_ids WHERE {where}",
                                                parameters=ids).result_rows[0][0])
         store.command(f"ALTER TABLE event_ids DELETE WHERE {where}", parameters=ids, settings=_SYNC)
-    for columns in string_columns(store):
-        if columns.table == RECEIPTS:
-            continue
-        where = holding(columns)
-        count = int(store.query(f"SELECT count() FROM {_quoted(columns.table)} WHERE {where}",
-                                parameters=of_user).result_rows[0][0])
-        if count:
-            store.command(f"ALTER TABLE {_quoted(columns.table)} DELETE WHERE {where}", parameters=of_user,
-                          settings=_SYNC)
-            removed[columns.table] = count
+    tables = [columns for columns in string_columns(store) if columns.table != RECEIPTS]
+    holding_rows = rows_holding(store, user_key, tables)
+    for columns in tables:
+        if columns.table in holding_rows:
+            store.command(f"ALTER TABLE {_quoted(columns.table)} DELETE WHERE {holding(columns)}",
+                          parameters=of_user, settings=_SYNC)
+            removed[columns.table] = holding_rows[columns.table]
     _recompute_aggregates(store, platform, days, tools)
     receipt = receipt._replace(rows_removed=removed, finished=True)
     _write_receipt(store, receipt)
