@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = MAX_FIGURES * 400 + 65536  # a key, a label and a command per figure, and the parameters
 BODY_TIMEOUT_S = 10.0
+# Where `openapi_document` hoists a body's definitions (ReportFigure), so its $refs resolve.
+COMPONENT_REF = "#/components/schemas/{model}"
 
 
 class SnapshotStored(BaseModel):
@@ -33,7 +35,7 @@ def create_report_snapshot_router(store: Client) -> APIRouter:
     router = APIRouter(responses=problems(408, 413, 415, 422, 503))
 
     @router.post(SNAPSHOT_ROUTE, response_model=SnapshotStored,
-                 openapi_extra=json_body(ReportSnapshot.model_json_schema()))
+                 openapi_extra=json_body(ReportSnapshot.model_json_schema(ref_template=COMPONENT_REF)))
     async def record(request: Request) -> SnapshotStored | JSONResponse:
         """Store the snapshot of a report just written (its figures, parameters, watermark, hashes)."""
         try:
