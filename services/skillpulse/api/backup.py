@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from skillpulse.api.openapi import problems
 from skillpulse.api.problems import problem
 from skillpulse.config import Settings
-from skillpulse.store.backup import Manifest, backup_store
+from skillpulse.store.backup import BackupError, Manifest, backup_store
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -50,7 +50,10 @@ def create_backup_router(store: Client, settings: Settings) -> APIRouter:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         directory = settings.paths.data_dir.resolve() / "backups" / f"{stamp}-{uuid.uuid4().hex[:8]}"
         async with lock:
-            manifest = await asyncio.to_thread(backup_store, store, directory)
+            try:
+                manifest = await asyncio.to_thread(backup_store, store, directory)
+            except BackupError as exc:  # a ClickHouse server: its own BACKUP (the message says so)
+                return problem(422, "backup_refused", str(exc))
         return {"directory": str(directory), "manifest": manifest.model_dump(mode="json")}
 
     return router
