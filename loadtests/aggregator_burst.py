@@ -81,19 +81,21 @@ def engine_baseline(path: Path, copy: Path, batch_rows: int = ENGINE_BATCH_ROWS)
     store = open_store(Settings(clickhouse=ClickHouseSettings(path=path, database="burst_engine_baseline")))
     try:
         apply_migrations(store)
-        rows, seconds = 0, 0.0
+        rows, seconds, cpu_s = 0, 0.0, 0.0
         with copy.open("rb") as lines:
             while chunk := [json_row(line.rstrip(b"\n"), 0, rows + i)
                             for i, line in enumerate(islice(lines, batch_rows))]:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 insert_json_rows(store, chunk)
                 seconds += time.perf_counter() - started
+                cpu_s += time.process_time() - cpu_started
                 rows += len(chunk)
         stored = int(store.query("SELECT count() FROM events").result_rows[0][0])
         store.command("DROP DATABASE burst_engine_baseline")
     finally:
         store.close()
     return {"rows": rows, "stored": stored, "batch_rows": batch_rows, "seconds": round(seconds, 3),
+            "cpu_s": round(cpu_s, 3), "events_per_cpu_s": round(rows / cpu_s) if cpu_s else 0,
             "events_per_s": round(rows / seconds) if rows else 0}
 
 
@@ -118,6 +120,12 @@ class MemoryTimeline(threading.Thread):
             for name in ("VmRSS", "RssAnon", "RssFile"):
                 peak[name] = round(max(peak.get(name, 0.0), sample[name] / 2**20))
         return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drain_while_alive(aggregator: RoleProcess, bootstrap: str) -> None:
@@ -164,6 +172,8 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="SKILLPULSE_X=VALUE",
                         help="an extra setting for the aggregator process (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS / "aggregator-burst.json")
+    parser.add_argument("--aggregator-source", type=Path, metavar="DIR",
+                        help="run the aggregator from another checkout's services/ (a before/after comparison)")
     args = parser.parse_args()
     if any("=" not in setting for setting in args.set):
         parser.error("--set takes SKILLPULSE_X=VALUE")
@@ -180,6 +190,8 @@ def main() -> None:
         "SKILLPULSE_COLLECTOR_API_KEY_HASHES": "{}"} | dict(setting.split("=", 1) for setting in args.set)
     if args.batch_rows:
         env["SKILLPULSE_AGGREGATOR_BATCH_MAX_ROWS"] = str(args.batch_rows)
+    if args.aggregator_source:
+        env["PYTHONPATH"] = str(args.aggregator_source.resolve())
     signer = record_signer(Settings(privacy=PrivacySettings(pseudonym_key=PSEUDONYM_KEY)))
     cgroup: MemoryCgroup | None = None
     aggregator = RoleProcess(work / "agg", "aggregator", env=env)
@@ -194,10 +206,10 @@ def main() -> None:
         aggregator.start()
         timeline = MemoryTimeline(aggregator.pid)  # `sh` execs the aggregator: same pid
         timeline.start()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds(aggregator.pid)
         timeline.phase = "drain"
         asyncio.run(drain_while_alive(aggregator, bootstrap))
-        drain_s = time.perf_counter() - started
+        drain_s, drain_cpu_s = time.perf_counter() - started, cpu_seconds(aggregator.pid) - cpu_started
         print(f"stored: {args.events / drain_s:,.0f} events/s", flush=True)
         timeline.phase = "catch-up"
         # The state is published once the HTTP server listens, which a small burst can beat.
@@ -224,12 +236,18 @@ def main() -> None:
         "batch_rows": args.batch_rows or "default", "settings": args.set, "ledger": delivery,
         "produce_events_per_s": round(args.events / produce_s),
         "aggregator_events_per_s": round(args.events / drain_s),
+        "aggregator_source": str(args.aggregator_source or "this checkout"),
+        # The machine is shared: CPU time spent, unlike wall time, does not grow with others' load.
+        "aggregator_cpu_s_during_drain": round(drain_cpu_s, 1),
+        "aggregator_events_per_cpu_s": round(args.events / drain_cpu_s) if drain_cpu_s else None,
         "aggregator_seconds_incl_start_and_group_join": round(drain_s, 1),
         "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(peak_rss),
         "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "memory_cgroup": limit,
         "engine_baseline": engine,
         "aggregator_share_of_engine": round(args.events / drain_s / engine["events_per_s"], 3)
         if engine["events_per_s"] else None,
+        "aggregator_share_of_engine_per_cpu_s": round(args.events / drain_cpu_s / engine["events_per_cpu_s"], 3)
+        if engine["events_per_cpu_s"] and drain_cpu_s else None,
         "raw_insert_baseline": baseline,
         "aggregator_share_of_baseline": round(args.events / drain_s / baseline["events_per_s"], 3)
         if baseline["events_per_s"] else None,
