@@ -151,7 +151,9 @@ async def test_with_a_running_stack_the_snapshot_goes_through_its_operator_route
     assert too_large.status_code == 413
     assert unknown.status_code == 200 and unknown.json() == {"snapshot": None, "causes": None}
     posted = document["paths"][SNAPSHOT_ROUTE]["post"]
-    assert "ReportSnapshot" in json.dumps(posted["requestBody"]) and {"413", "422"} <= set(posted["responses"])
+    assert "file_sha256" in json.dumps(posted["requestBody"]) and {"413", "422"} <= set(posted["responses"])
+    assert "#/components/schemas/ReportFigure" in json.dumps(posted["requestBody"])
+    assert "ReportFigure" in document["components"]["schemas"]  # where the body's $ref points
 
 
 def _body(**changes: object) -> dict[str, object]:
