@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -131,3 +131,111 @@ def test_the_command_polls_into_the_store_and_kpi_articles_counts(tmp_path: Path
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_poll_of_more_articles_than_a_request_takes_goes_in_batches(route: TestClient, store: Client) -> None:
+    """5,001 articles: two requests the route takes (5,000 at most each), counts summed."""
+    from skillpulse.cli.blog import deliver_in_batches
+
+    articles = [Article(guid=f"https://skilltech.cafe/?p={n}", published_at=datetime(2026, 5, 4, tzinfo=UTC))
+                for n in range(5001)]
+    sizes: list[int] = []
+
+    def deliver_one(batch: ArticleBatch) -> Recorded:
+        sizes.append(len(batch.articles))
+        return post_articles(route, batch)
+
+    assert deliver_in_batches(deliver_one, articles) == Recorded(new=5001, redated=0, unchanged=0)
+    assert sizes == [5000, 1]
+    assert store.query("SELECT uniqExact(guid) FROM blog_articles").result_rows[0][0] == 5001
+
+
+async def test_the_route_stops_reading_a_body_that_trickles(store: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import httpx
+
+    import skillpulse.api.blog as blog_route
+    from skillpulse.api.fastapi_errors import answer_in_problem_shape
+
+    monkeypatch.setattr(blog_route, "BODY_TIMEOUT_S", 0.2)
+    app = FastAPI()
+    answer_in_problem_shape(app)  # as the stack's app does
+    app.include_router(create_blog_router(store))
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"articles": ['
+        await asyncio.sleep(2)
+        yield b"]}"
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        answer = await client.post(BLOG_ROUTE, content=trickle(), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 408 and answer.json()["error"] == "body_read_timeout"
+    assert store.query("SELECT count() FROM blog_articles").result_rows[0][0] == 0
+
+
+async def test_a_feed_that_trickles_is_given_up_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read is short, the document never ends: the fetch's own deadline ends it."""
+    import asyncio
+    import socket
+    import threading
+
+    import httpx
+
+    import skillpulse.sources.blog as blog_source
+    from skillpulse.sources.blog import BlogFeedError, read_blog
+
+    monkeypatch.setattr(blog_source, "DOCUMENT_TIMEOUT_S", 0.5)
+    done = threading.Event()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def trickle() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                                   b"Content-Length: 100000\r\n\r\n")
+                while not done.wait(0.05):
+                    connection.sendall(b" ")
+
+        thread = threading.Thread(target=trickle, daemon=True)
+        thread.start()
+        try:
+            async with httpx.AsyncClient() as client:
+                with pytest.raises(BlogFeedError, match="did not send the document within 0.5 s"):
+                    await asyncio.wait_for(read_blog(client, f"http://127.0.0.1:{server.getsockname()[1]}/feed/"), 30)
+        finally:
+            done.set()
+            thread.join(5)
+
+
+async def test_a_failed_delivery_is_one_line_and_the_next_round_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--every`'s round: a stack answering 500 is one stderr line without the articles,
+    and the round returns (the loop polls again), not a traceback."""
+    import importlib
+
+    import httpx
+
+    from skillpulse.config import Settings
+    from skillpulse.sources.blog import FeedRead
+
+    blog_cli = importlib.import_module("skillpulse.cli.blog")  # `skillpulse.cli.blog` the attribute is the command
+    guid = "https://skilltech.cafe/?p=secret-article"
+
+    async def read_blog(client: httpx.AsyncClient, url: str) -> FeedRead:
+        return FeedRead("rss", [Article(guid=guid, published_at=datetime(2026, 5, 4, tzinfo=UTC))], 0)
+
+    def refused(settings: Settings, batch: ArticleBatch) -> Recorded:
+        request = httpx.Request("POST", "http://127.0.0.1:1" + BLOG_ROUTE)
+        raise httpx.HTTPStatusError("refused", request=request, response=httpx.Response(500, request=request))
+
+    monkeypatch.setattr("skillpulse.sources.blog.read_blog", read_blog)
+    monkeypatch.setattr(blog_cli, "deliver", refused)
+    await blog_cli.poll_and_report(Settings().with_data_dir(tmp_path), "http://blog.invalid/feed/")
+    out = capsys.readouterr()
+    assert out.out == ""
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["error"] == "the stack answered HTTP 500"
+    assert "secret-article" not in out.err

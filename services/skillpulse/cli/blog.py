@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,10 @@ import click
 from skillpulse.config import Settings
 
 if TYPE_CHECKING:
+    from skillpulse.sources.blog import Article
     from skillpulse.sources.blog_store import ArticleBatch, Recorded
+
+log = logging.getLogger(__name__)
 
 
 def deliver(settings: Settings, batch: ArticleBatch) -> Recorded:
@@ -36,36 +41,62 @@ def deliver(settings: Settings, batch: ArticleBatch) -> Recorded:
         return post_articles(client, batch)
 
 
+def deliver_in_batches(deliver_one: Callable[[ArticleBatch], Recorded], articles: list[Article]) -> Recorded:
+    """`articles` in batches the route takes (MAX_ARTICLES_PER_REQUEST each); the counts summed."""
+    from skillpulse.sources.blog_store import MAX_ARTICLES_PER_REQUEST, ArticleBatch, Recorded
+
+    total = Recorded(0, 0, 0)
+    for start in range(0, max(len(articles), 1), MAX_ARTICLES_PER_REQUEST):
+        part = deliver_one(ArticleBatch(articles=articles[start:start + MAX_ARTICLES_PER_REQUEST]))
+        total = Recorded(*(sum(counts) for counts in zip(total, part, strict=True)))
+    return total
+
+
 async def _poll_once(settings: Settings, url: str) -> dict[str, Any]:
     import httpx
 
     from skillpulse.sources.blog import read_blog
-    from skillpulse.sources.blog_store import ArticleBatch
 
     polled_at = datetime.now(UTC)
     async with httpx.AsyncClient() as client:
         read = await read_blog(client, url)
-    recorded: Recorded = await asyncio.to_thread(deliver, settings, ArticleBatch(articles=read.articles))
+    recorded = await asyncio.to_thread(deliver_in_batches, lambda batch: deliver(settings, batch), read.articles)
     return {"polled_at": polled_at.isoformat(timespec="seconds"), "kind": read.kind, "listed": len(read.articles),
             "skipped": read.skipped, **recorded._asdict()}
 
 
 async def _poll_every(settings: Settings, url: str, every_s: float) -> None:
-    from skillpulse.sources.blog import BlogFeedError
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     while not stop.is_set():
-        try:
-            click.echo(json.dumps(await _poll_once(settings, url)))
-        except BlogFeedError as exc:  # the blog is down or answers garbage: try again next time
-            click.echo(json.dumps({"polled_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                   "error": str(exc)}), err=True)
-        sys.stdout.flush()
+        await poll_and_report(settings, url)
         with contextlib.suppress(TimeoutError):  # the next poll is due
             await asyncio.wait_for(stop.wait(), every_s)
+
+
+async def poll_and_report(settings: Settings, url: str) -> None:
+    """One round of `--every`: its JSON line on stdout, or, when the blog or the stack fails,
+    one line on stderr (what failed, never a payload) and the next round tries again."""
+    import httpx
+
+    from skillpulse.errors import SkillpulseError
+    from skillpulse.sources.blog import BlogFeedError
+
+    try:
+        click.echo(json.dumps(await _poll_once(settings, url)))
+    except BlogFeedError as exc:  # the blog is down or answers garbage
+        _poll_failed(str(exc))
+    except httpx.HTTPStatusError as exc:  # the stack refused the articles: its status only
+        _poll_failed(f"the stack answered HTTP {exc.response.status_code}")
+    except (httpx.HTTPError, SkillpulseError, OSError) as exc:  # the stack or the store cannot be reached
+        _poll_failed(f"the articles could not be delivered ({type(exc).__name__})")
+    sys.stdout.flush()
+
+
+def _poll_failed(error: str) -> None:
+    click.echo(json.dumps({"polled_at": datetime.now(UTC).isoformat(timespec="seconds"), "error": error}), err=True)
 
 
 @click.command()

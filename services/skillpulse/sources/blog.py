@@ -7,6 +7,7 @@ files on its own), and read up to a size bound."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # a feed of a few hundred articles is far smaller
 WORDPRESS_PER_PAGE = 100  # the REST API's maximum
+# The whole document, not each read: a server trickling bytes keeps every read short.
+DOCUMENT_TIMEOUT_S = 60.0
 MAX_WORDPRESS_PAGES = 200  # 20,000 posts: a bound, not a blog's size
 REQUEST_TIMEOUT_S = 30.0
 
@@ -139,7 +142,8 @@ async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any] | Non
     import httpx
 
     try:
-        async with client.stream("GET", url, params=params, timeout=REQUEST_TIMEOUT_S) as response:
+        async with asyncio.timeout(DOCUMENT_TIMEOUT_S), \
+                client.stream("GET", url, params=params, timeout=REQUEST_TIMEOUT_S) as response:
             if response.status_code != 200:
                 raise BlogFeedError(f"the blog answered HTTP {response.status_code}")
             body = bytearray()
@@ -148,6 +152,8 @@ async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any] | Non
                 if len(body) > MAX_DOCUMENT_BYTES:
                     raise BlogFeedError(f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")
             return _Document(bytes(body), response.headers)
+    except TimeoutError:
+        raise BlogFeedError(f"the blog did not send the document within {DOCUMENT_TIMEOUT_S:g} s") from None
     except httpx.HTTPError as exc:
         raise BlogFeedError(f"the blog could not be read ({type(exc).__name__})") from None
 
