@@ -47,6 +47,12 @@ BODIES |= {"/v1/erasures/operator": {"platform": "skilltech.tools", "user_id": "
 OPERATOR |= {"/v1/tools/declare", "/v1/tools/retire"}
 BODIES |= {"/v1/tools/declare": {"tool_id": "access-test", "category": "other", "available_from": "2026-01-01"},
            "/v1/tools/retire": {"tool_id": "access-test", "retired_on": "2026-02-01"}}
+# Reports' audit trail (Art. 12): a snapshot stored, and one looked up (none has the path's hash).
+OPERATOR |= {"/v1/report-snapshots", "/v1/report-snapshots/{sha256}"}
+BODIES |= {"/v1/report-snapshots": {
+    "snapshot_id": "0b4c8f8e-5d0a-4f6e-9a51-3c1d2b7e9f10", "kind": "annual", "figures": [], "data_watermark": None,
+    "parameters": {"platforms": ["skilltech.tools"], "from": "2026-01-01", "to": "2026-12-31"},
+    "software_version": "access-test", "file_sha256": "0" * 64, "generated_at": "2027-02-01T10:00:00Z"}}
 # xAPI's About resource tells the versions spoken, before a client has credentials (as LRSs do).
 OPEN_BY_SPEC = {"/xapi/about"}
 QUERY = {"from": "2026-01-01", "to": "2026-01-02", "as_of": "2026-01-02",
