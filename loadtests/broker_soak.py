@@ -12,7 +12,7 @@
    object store sampled all along. Flat is the claim: compare the last samples with the
    first ones after warm-up.
 
-Writes loadtests/results/broker-soak.json and .md.
+Writes loadtests/results/broker-soak.json (broker-soak.md reads it).
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ def _kill_and_time(stack: RoleProcess, state_file: str, port: int, ledger: Ledge
     return recovery_s
 
 
+@pytest.mark.timeout(1800 if FULL else 300)
 def test_kill_9_of_the_broker_and_its_object_store_loses_nothing(tmp_path: Path) -> None:
     deployment, ledger, probes = Deployment(tmp_path, bootstrap=""), Ledger(), Ledger()
     statuses: Counter[int] = Counter()
