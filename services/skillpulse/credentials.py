@@ -52,6 +52,23 @@ def derived_key(secret: bytes, label: bytes) -> bytes:
     return hmac.new(secret, label, hashlib.sha256).digest()
 
 
+class KeyedDigest:
+    """HMAC-SHA256 hex digests under one key of at least 32 bytes (a record's signature, a
+    dead letter's payload hash); `use` names the key in the error. It never prints the key."""
+
+    def __init__(self, key: bytes, use: str) -> None:
+        if len(key) < 32:
+            raise ValueError(f"the {use} key must be at least 32 bytes")
+        self._key = key
+        self._use = use
+
+    def hexdigest(self, value: bytes) -> str:
+        return hmac.new(self._key, value, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"KeyedDigest({self._use}, <key>)"
+
+
 def keyring_path(settings: Settings) -> Path:
     return settings.access.keyring_path or settings.paths.data_dir / KEYRING_FILE
 

@@ -10,8 +10,6 @@ identical letters be matched without keeping them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import re
@@ -23,7 +21,7 @@ import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 
 from skillpulse.contract import LoginMethod, Timestamp, ToolAction, ToolCategory, TrainingStatus, event_record_adapter
-from skillpulse.credentials import derived_key
+from skillpulse.credentials import KeyedDigest, derived_key
 from skillpulse.dead_letters import DeadLetter
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -155,12 +153,10 @@ class Redactor:
     """Builds dead letters: where the record was, why it failed, what of it is safe."""
 
     def __init__(self, key: bytes) -> None:
-        if len(key) < 32:
-            raise ValueError("the dead-letter key must be at least 32 bytes")
-        self._key = key
+        self._digest = KeyedDigest(key, "dead-letter")
 
     def payload_hmac(self, value: bytes) -> str:
-        return hmac.new(self._key, value, hashlib.sha256).hexdigest()
+        return self._digest.hexdigest(value)
 
     def letter(self, record: KafkaRecord, reason: str, field_path: str, *, may_replay: bool = True) -> DeadLetter:
         """`may_replay=False`: never replayable, whatever it holds (a forged record must not

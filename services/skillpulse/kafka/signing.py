@@ -9,12 +9,11 @@ can read it can sign, exactly as it could already compute every pseudonym.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 
 from skillpulse.config import Settings
-from skillpulse.credentials import derived_key, pseudonym_secret
+from skillpulse.credentials import KeyedDigest, derived_key, pseudonym_secret
 
 SIGNATURE_HEADER = "skillpulse-signature"
 _LABEL = b"skillpulse record signature v1"
@@ -24,12 +23,10 @@ class RecordSigner:
     """HMAC-SHA256 of a record's value, sent hex-encoded in its SIGNATURE_HEADER."""
 
     def __init__(self, key: bytes) -> None:
-        if len(key) < 32:
-            raise ValueError("the record signing key must be at least 32 bytes")
-        self._key = key
+        self._digest = KeyedDigest(key, "record signing")
 
     def sign(self, value: bytes) -> str:
-        return hmac.new(self._key, value, hashlib.sha256).hexdigest()
+        return self._digest.hexdigest(value)
 
     def headers(self, value: bytes) -> dict[str, str]:
         """The headers to publish `value` with (FastStream's shape)."""
