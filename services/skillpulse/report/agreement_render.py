@@ -24,7 +24,7 @@ from skillpulse.report.html_parts import (
     table,
 )
 from skillpulse.report.page import page
-from skillpulse.report.render import AGREEMENT, _definitions, _fact, _moment, _reproducibility
+from skillpulse.report.render import AGREEMENT, definitions_section, fact, moment_text, reproducibility_section
 from skillpulse.report.reproduce import kpi_command
 from skillpulse.report.trajectory_section import trajectory_section
 
@@ -34,12 +34,12 @@ _HEADERS = ("Id", "Indicator", "Value", "Target", "Target period", "Measured", "
 def _header(report: AgreementReport) -> str:
     period, fresh = report.period, report.freshness
     facts = [
-        _fact("Platforms", ", ".join(report.platforms), "platforms"),
-        _fact("Period", f"{period.start.isoformat()} … {period.last.isoformat()}", "period",
+        fact("Platforms", ", ".join(report.platforms), "platforms"),
+        fact("Period", f"{period.start.isoformat()} … {period.last.isoformat()}", "period",
               f"{period.start.isoformat()}/{period.last.isoformat()}"),
-        _fact("Figures as of", period.end_note, "as-of", period.end.isoformat()),
-        _fact("Report generated", _moment(report.generated_at), "generated-at", report.generated_at.isoformat()),
-        _fact("Latest insert (stored_at)", _moment(fresh.latest_stored_at) if fresh else "not available",
+        fact("Figures as of", period.end_note, "as-of", period.end.isoformat()),
+        fact("Report generated", moment_text(report.generated_at), "generated-at", report.generated_at.isoformat()),
+        fact("Latest insert (stored_at)", moment_text(fresh.latest_stored_at) if fresh else "not available",
               "latest-stored-at", fresh.latest_stored_at.isoformat() if fresh and fresh.latest_stored_at else None),
     ]
     notes = []
@@ -111,5 +111,5 @@ def _b2_chart(report: AgreementReport) -> str:
 
 def render_agreement_html(report: AgreementReport) -> str:
     body = "\n".join((_header(report), _figures(report), trajectory_section(report.trajectories, report.period.end),
-                      _articles(report), _b2_chart(report), _definitions(), _reproducibility()))
+                      _articles(report), _b2_chart(report), definitions_section(), reproducibility_section()))
     return page(escape(f"Skilltech Pulse — agreement report {report.period.name}"), body)

@@ -36,36 +36,36 @@ AGREEMENT = "agreement State of Luxembourg – LMDDC 2026–2029 (LMDDC GIE/CP2-
 _FIGURE_HEADERS = ("Id", "Indicator", "Value", "Target", "Target period", "Measured", "Progress", "Reproduce")
 
 
-def _moment(moment: datetime | None) -> str:
+def moment_text(moment: datetime | None) -> str:
     if moment is None:
         return "none stored"
     local = moment.astimezone(ZoneInfo(TIMEZONE))
     return f"{moment.strftime('%Y-%m-%dT%H:%M:%SZ')} ({local.strftime('%Y-%m-%d %H:%M')} Luxembourg)"
 
 
-def _fact(label: str, text: str, field: str, value: object = None) -> str:
+def fact(label: str, text: str, field: str, value: object = None) -> str:
     return f"<dt>{escape(label)}</dt><dd{attributes(data_field=field, data_value=value)}>{escape(text)}</dd>"
 
 
 def _header(report: AnnualReport) -> str:
     period, fresh = report.period, report.freshness
     facts = [
-        _fact("Platforms", ", ".join(report.platforms), "platforms"),
-        _fact("Period", f"{period.start.isoformat()} … {period.end.isoformat()}", "period",
+        fact("Platforms", ", ".join(report.platforms), "platforms"),
+        fact("Period", f"{period.start.isoformat()} … {period.end.isoformat()}", "period",
               f"{period.start.isoformat()}/{period.end.isoformat()}"),
-        _fact("Figures as of", period.end_note, "as-of", period.end.isoformat()),
-        _fact("Report generated", _moment(report.generated_at), "generated-at", report.generated_at.isoformat()),
-        _fact("Contract table computed", str(report.summary.get("computed_at", "")), "computed-at"),
+        fact("Figures as of", period.end_note, "as-of", period.end.isoformat()),
+        fact("Report generated", moment_text(report.generated_at), "generated-at", report.generated_at.isoformat()),
+        fact("Contract table computed", str(report.summary.get("computed_at", "")), "computed-at"),
     ]
     if fresh is None:
-        facts.append(_fact("Data freshness", "not available: the running stack does not serve /v1/freshness",
+        facts.append(fact("Data freshness", "not available: the running stack does not serve /v1/freshness",
                            "freshness"))
     else:
-        facts += [_fact("Latest event (occurred_at)", _moment(fresh.latest_occurred_at), "latest-occurred-at",
+        facts += [fact("Latest event (occurred_at)", moment_text(fresh.latest_occurred_at), "latest-occurred-at",
                         fresh.latest_occurred_at.isoformat() if fresh.latest_occurred_at else None),
-                  _fact("Latest insert (stored_at)", _moment(fresh.latest_stored_at), "latest-stored-at",
+                  fact("Latest insert (stored_at)", moment_text(fresh.latest_stored_at), "latest-stored-at",
                         fresh.latest_stored_at.isoformat() if fresh.latest_stored_at else None),
-                  _fact("Events stored (these platforms, all years)", f"{fresh.events:,}", "events", fresh.events)]
+                  fact("Events stored (these platforms, all years)", f"{fresh.events:,}", "events", fresh.events)]
     warning = "" if period.has_data else paragraph(
         f"No event of these platforms is stored for {report.year}: every telemetry figure below is 0.",
         class_="warning", data_field="no-data")
@@ -185,7 +185,7 @@ _USED = ("active-users", "active-users-yearly", "trained-users", "new-tools", "n
          "stickiness", "logins", "training-funnel", "articles")
 
 
-def _definitions() -> str:
+def definitions_section() -> str:
     rules = [
         "Days are calendar days in Europe/Luxembourg local time (DST-aware), taken from each event's occurred_at.",
         "A resent event (same event_id) is one event: every count is of distinct event ids or distinct users.",
@@ -206,7 +206,7 @@ def _metric_definition(slug: str) -> str:
             f"(<code>{escape(slug)}</code>)</dt><dd>{escape(metric.definition + parameters)}</dd>")
 
 
-def _reproducibility() -> str:
+def reproducibility_section() -> str:
     return section("Reproducing the figures", "reproduce", paragraph(
         "Every telemetry figure names the command that recomputes it from the stored events (run it with the "
         "same --data-dir, or while the same stack runs). Figures are computed when the report is generated: an "
@@ -219,6 +219,6 @@ def render_html(report: AnnualReport) -> str:
     review = trajectory_section(summary_trajectories(report.summary), report.period.end)
     body = "\n".join((_header(report), _contract(report), review, _usage(report), _charts(report),
                       manual_section(report.manual), articles_section(report.articles, mv2),
-                      tools_section(report.tools, report.platforms), _definitions(),
-                      _reproducibility()))
+                      tools_section(report.tools, report.platforms), definitions_section(),
+                      reproducibility_section()))
     return page(escape(f"Skilltech Pulse — annual KPI report {report.year}"), body)
