@@ -51,6 +51,17 @@ def test_a_broker_left_by_a_crashed_stack_is_adopted(tmp_path: Path) -> None:
     assert not _accepts(bootstrap)
 
 
+def test_a_broker_left_by_a_stack_of_the_previous_release_is_adopted(tmp_path: Path) -> None:
+    first = EmbeddedKafka(tmp_path)
+    bootstrap = first.start()
+    legacy = {"pid": first.pid, "port": first.port, "owner": 2**22 + 12345}  # before the object store
+    (tmp_path / "broker.json").write_text(json.dumps(legacy))
+    second = EmbeddedKafka(tmp_path)
+    assert second.start() == bootstrap and second.owned and second.pid == first.pid
+    second.stop()
+    assert not _accepts(bootstrap)
+
+
 def _durable(tmp_path: Path) -> EmbeddedBroker:
     return EmbeddedBroker(tmp_path, KafkaSettings(topic="durable", partitions=2),
                           EmbeddedBrokerSettings(storage="durable"))

@@ -82,7 +82,9 @@ class ChildServer:
         """Reuse the server a stack left running on this data dir, if it still serves."""
         try:
             state = json.loads(self.state_file.read_text())
-            pid, owner, ports = int(state["pid"]), int(state.get("owner", 0)), dict(state["ports"])
+            # {"port": …}: a broker.json of a release before the object store; its broker is adopted too
+            ports = dict(state["ports"]) if "ports" in state else {"kafka": state["port"]}
+            pid, owner = int(state["pid"]), int(state.get("owner", 0))
         except (OSError, ValueError, KeyError, TypeError):
             return False
         self.ports = {name: int(port) for name, port in ports.items()}
