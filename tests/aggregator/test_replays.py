@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
-from skillpulse.aggregator import Batch, build_batch, write_batch
+from skillpulse.aggregator import Batch, build_batch, replays, write_batch
 from skillpulse.aggregator.replays import OffsetSpan, ReplayGuard
 from tests.factories import FakeRecord, login, record_json
 
@@ -26,7 +27,9 @@ def _logins_counted(store: Client) -> int:
                            "GROUP BY platform, user_key, day, organisation_id)").result_rows[0][0])
 
 
-def test_an_insert_whose_views_were_never_written_is_completed_and_not_doubled(store: Client) -> None:
+def test_an_insert_whose_views_were_never_written_is_completed_and_not_doubled(
+        store: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replays, "_KEYS_PER_STATEMENT", 2)  # the three records take two statements per view
     values = [login("ana", "2026-03-01T10:00:00+01:00"), login("ben", "2026-03-02T10:00:00+01:00"),
               record_json("tool_use", occurred_at="2026-03-02T11:00:00+01:00")]
     assert len(write_batch(store, _batch(values))) == 3

@@ -107,6 +107,8 @@ def stored_records(store: Client, spans: dict[int, OffsetSpan], since: datetime)
     return {StoredRecord(int(p), int(o), event_id) for p, o, event_id in result.result_rows}
 
 
+# A server takes query parameters in the URL: a few thousand keys keep it short.
+_KEYS_PER_STATEMENT = 2_000
 _TARGET = re.compile(r"^CREATE MATERIALIZED VIEW \S+ TO (\S+)")
 
 
@@ -133,8 +135,9 @@ def rerun_views(store: Client, records: set[StoredRecord]) -> int:
             "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {view:String} "
             "ORDER BY position", parameters={"view": name}).result_rows]
         listed = ", ".join(f"`{column}`" for column in columns)
-        store.command(f"INSERT INTO {target.group(1)} ({listed}) {select.replace(source, 'FROM ' + rows)}",
-                      parameters={"keys": keys})
+        for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+            store.command(f"INSERT INTO {target.group(1)} ({listed}) {select.replace(source, 'FROM ' + rows)}",
+                          parameters={"keys": keys[start:start + _KEYS_PER_STATEMENT]})
     logger.warning("%d records of an interrupted insert were already in events: not stored again, "
                    "%d views completed over them", len(records), len(views))
     return len(views)
