@@ -27,7 +27,6 @@ from urllib.request import Request, urlopen
 from skillpulse.config import Settings
 from skillpulse.credentials import local_operator_token
 from skillpulse.errors import SkillpulseError
-from skillpulse.kpi.params import KpiParams
 from skillpulse.stack_state import ROLES, StackState, find_running_stack
 
 if TYPE_CHECKING:
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from skillpulse.app.stack import Stack
     from skillpulse.dead_letters import ReplayOutcome
+    from skillpulse.kpi.params import KpiParams
     from skillpulse.report.freshness import Freshness
 
 T = TypeVar("T")

@@ -116,7 +116,27 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
     asyncio.run(run())
 
 
-@main.group()
+class _KpiCommands(click.Group):
+    """The catalogue's metric commands are added when one is first looked for, so that
+    `kpi summary` does not import the catalogue and its queries."""
+
+    metrics_added = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._with_metrics().commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._with_metrics()
+        return super().list_commands(ctx)
+
+    def _with_metrics(self) -> _KpiCommands:
+        if not self.metrics_added:
+            self.metrics_added = True
+            _register_metrics(self)
+        return self
+
+
+@main.group(cls=_KpiCommands)
 def kpi() -> None:
     """Compute KPIs (from the running stack's API, or from the store directly)."""
 
@@ -152,15 +172,12 @@ def _metric_command(slug: str, help_text: str) -> click.Command:
     return click.command(slug, help=help_text)(command)
 
 
-def _register_metrics() -> None:
+def _register_metrics(group: click.Group) -> None:
     from skillpulse.kpi.catalogue import METRICS
 
     for metric in METRICS.values():
         target = f" Target: {metric.target:g} ({metric.target_period})." if metric.target else ""
-        kpi.add_command(_metric_command(metric.slug, f"{metric.id}: {metric.definition}.{target}"))
-
-
-_register_metrics()
+        group.add_command(_metric_command(metric.slug, f"{metric.id}: {metric.definition}.{target}"))
 
 
 @kpi.command("summary")
@@ -170,11 +187,15 @@ _register_metrics()
 @click.pass_context
 def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json: bool) -> None:
     """The contract table: value, target and progress of each agreement KPI."""
-    from skillpulse.kpi.summary import format_summary
     from skillpulse.stack_client import fetch_summary
 
     table = fetch_summary(_settings(ctx), as_of.date() if as_of else date.today(), platforms)
-    click.echo(json.dumps(table, indent=2) if as_json else format_summary(table))
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    from skillpulse.kpi.summary import format_summary  # its module imports the catalogue
+
+    click.echo(format_summary(table))
 
 
 @main.command()
