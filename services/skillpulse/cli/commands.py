@@ -91,7 +91,7 @@ def migrate(ctx: click.Context, print_sql: bool) -> None:
 @click.pass_context
 def up(ctx: click.Context, port: int | None, role: str) -> None:
     """Run the stack until Ctrl-C; print its URLs."""
-    from skillpulse.stack_client import pipeline
+    from skillpulse.stack_client import find_running_stack, free_port_if_taken, pipeline
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -99,7 +99,15 @@ def up(ctx: click.Context, port: int | None, role: str) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         roles = ("collector", "aggregator") if role == "all" else (role,)
-        async with pipeline(_settings(ctx), port=port, roles=roles) as running:
+        settings = _settings(ctx)
+        # The configured port or none: platforms and proxies are set up to reach it, so a
+        # stack of its own on another port would take their events nowhere they look.
+        wanted = settings.collector.port if port is None else port
+        if find_running_stack(settings.paths.data_dir) is None and free_port_if_taken(
+                settings.collector.host, wanted) != wanted:
+            raise click.ClickException(f"port {wanted} is taken by another program (a stack on another data "
+                                       "dir?): choose another with --port or SKILLPULSE_COLLECTOR_PORT")
+        async with pipeline(settings, port=wanted, roles=roles) as running:
             if running.stack is None:
                 raise click.ClickException(f"a stack already runs on this data dir: {running.url}")
             if "collector" in roles:
