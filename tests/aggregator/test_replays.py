@@ -10,7 +10,7 @@ from skillpulse.aggregator import Batch, build_batch, replays, write_batch
 from skillpulse.aggregator.replays import OffsetSpan, ReplayGuard
 from tests.factories import FakeRecord, login, record_json
 
-_VIEW_TARGETS = ("event_ids", "login_days", "user_days", "rollup_queue", "tool_first_seen")
+_VIEW_TARGETS = ("event_ids", "login_days", "user_days", "rollup_queue", "tool_first_seen", "login_day_counts")
 
 
 def _batch(values: list[bytes], first_offset: int = 0, partition: int = 0) -> Batch:
@@ -20,6 +20,11 @@ def _batch(values: list[bytes], first_offset: int = 0, partition: int = 0) -> Ba
 def _counts(store: Client) -> dict[str, int]:
     return {table: int(store.query(f"SELECT count() FROM {table}").result_rows[0][0])
             for table in ("events", *_VIEW_TARGETS)}
+
+
+def _logins_summed(store: Client) -> int:
+    """login_day_counts' total: each login under its organisation and under '*'."""
+    return int(store.query("SELECT sum(logins) FROM login_day_counts").result_rows[0][0])
 
 
 def _logins_counted(store: Client) -> int:
@@ -40,6 +45,7 @@ def test_an_insert_whose_views_were_never_written_is_completed_and_not_doubled(
     assert len(write_batch(store, _batch(values))) == 0  # the replay, by a fresh process
     assert _counts(store) == complete
     assert _logins_counted(store) == 2
+    assert _logins_summed(store) == 4
 
 
 def test_a_replay_of_a_complete_insert_changes_nothing(store: Client) -> None:
@@ -48,6 +54,7 @@ def test_a_replay_of_a_complete_insert_changes_nothing(store: Client) -> None:
     complete = _logins_counted(store)
     assert len(write_batch(store, _batch(values, first_offset=40))) == 0
     assert _logins_counted(store) == complete == 2
+    assert _logins_summed(store) == 4  # the counter was recounted, not counted again
     assert _counts(store)["events"] == 2
 
 

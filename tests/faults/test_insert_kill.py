@@ -61,6 +61,12 @@ figures = {
         "FULL OUTER JOIN (SELECT DISTINCT platform, user_key, toDate(occurred_at, 'Europe/Luxembourg') AS day, "
         "organisation_id, 1 AS present FROM events) AS e USING (platform, user_key, day, organisation_id) "
         "WHERE e.present != 1"),
+    "login_day_counts_wrong": one(
+        "SELECT count() FROM (SELECT platform, organisation, user_key, day, sum(logins) AS n FROM login_day_counts "
+        "GROUP BY ALL) AS r FULL OUTER JOIN (SELECT platform, organisation, user_key, "
+        "toDate(occurred_at, 'Europe/Luxembourg') AS day, uniqExact(event_id) AS n FROM events "
+        "ARRAY JOIN [organisation_id, '*'] AS organisation WHERE type = 'login' GROUP BY ALL) AS e "
+        "USING (platform, organisation, user_key, day) WHERE r.n != e.n"),
     "daily_activity_wrong": one(
         f"SELECT count() FROM (SELECT platform, day, organisation, users, logins FROM daily_activity FINAL) AS r "
         f"FULL OUTER JOIN (SELECT {daily}) AS e USING (platform, day, organisation) "

@@ -11,7 +11,9 @@ record whose (partition, offset, event_id) is in `events` was stored by an earli
 attempt. It is not inserted again, and every view on `events` is run again over those
 rows, from `events`: the views keep exact distinct-count states, distinct rows,
 minimums and queues (never counters), so running one twice over the same events
-changes nothing, and running it once more over events it missed completes it.
+changes nothing, and running it once more over events it missed completes it. A view
+into a counter (SummingMergeTree: `login_day_counts`) cannot be run twice: its days are
+recounted from `events` instead (`skillpulse.store.login_counts`).
 
 `events` is not sorted by offset, so the lookup reads a column scan: it runs only
 where a replay is possible, for a partition whose batch does not start where this
@@ -27,9 +29,11 @@ import re
 import threading
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from skillpulse.errors import SkillpulseError
+from skillpulse.kpi.params import TIMEZONE
+from skillpulse.store.login_counts import recount_login_days
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -112,6 +116,21 @@ _KEYS_PER_STATEMENT = 2_000
 _TARGET = re.compile(r"^CREATE MATERIALIZED VIEW \S+ TO (\S+)")
 
 
+def _recount_login_days(store: Client, keys: list[tuple[int, int, uuid.UUID]]) -> None:
+    """Recount the Luxembourg days of the logins among `keys`, per platform, from `events`."""
+    spans: dict[str, tuple[Any, Any]] = {}
+    for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+        for platform, first, last in store.query(
+                f"SELECT platform, min(toDate(occurred_at, '{TIMEZONE}')), max(toDate(occurred_at, '{TIMEZONE}')) "
+                "FROM events WHERE type = 'login' AND (kafka_partition, kafka_offset, event_id) "
+                "IN {keys:Array(Tuple(UInt32, UInt64, UUID))} GROUP BY platform",
+                parameters={"keys": keys[start:start + _KEYS_PER_STATEMENT]}).result_rows:
+            known = spans.get(platform, (first, last))
+            spans[platform] = (min(known[0], first), max(known[1], last))
+    for platform, (first, last) in sorted(spans.items()):
+        recount_login_days(store, platform, first, last)
+
+
 def rerun_views(store: Client, records: set[StoredRecord]) -> int:
     """Run every materialized view on `events` again over `records` (already in `events`),
     from their own definitions; how many views ran."""
@@ -127,10 +146,18 @@ def rerun_views(store: Client, records: set[StoredRecord]) -> int:
     rows = (f"(SELECT * FROM {database}.events WHERE (kafka_partition, kafka_offset, event_id) "
             "IN {keys:Array(Tuple(UInt32, UInt64, UUID))}) AS events")
     keys = [tuple(record) for record in sorted(records)]
+    counters = {name for (name,) in store.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                                "AND engine = 'SummingMergeTree'").result_rows}
     for name, select, create in views:
         target = _TARGET.match(create)
         if target is None or select.count(source) != 1:
             raise ViewRepairError(f"view {name} on events cannot be re-run over chosen rows")
+        counter = target.group(1).rsplit(".", 1)[-1]
+        if counter in counters:
+            if counter != "login_day_counts":  # a count that cannot be repaired: stop, loudly
+                raise ViewRepairError(f"view {name} counts into {counter}, which has no recount")
+            _recount_login_days(store, keys)
+            continue
         columns = [column for (column,) in store.query(
             "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {view:String} "
             "ORDER BY position", parameters={"view": name}).result_rows]
