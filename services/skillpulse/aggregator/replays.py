@@ -145,7 +145,7 @@ def rerun_views(store: Client, records: set[StoredRecord]) -> int:
     source = f"FROM {database}.events"
     rows = (f"(SELECT * FROM {database}.events WHERE (kafka_partition, kafka_offset, event_id) "
             "IN {keys:Array(Tuple(UInt32, UInt64, UUID))}) AS events")
-    keys = [tuple(record) for record in sorted(records)]
+    keys = [(record.partition, record.offset, record.event_id) for record in sorted(records)]
     counters = {name for (name,) in store.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
                                                 "AND engine = 'SummingMergeTree'").result_rows}
     for name, select, create in views:
