@@ -87,6 +87,10 @@ class SeaweedFS(ChildServer):
         if self.adopt_running():
             return self.s3_url
         binary = weed_binary()
+        remembered = self._remembered_ports()
+        if any(accepts(port) for port in remembered.values()):  # taken meanwhile: start afresh
+            remembered = {}
+        self.ports = remembered | self.ports
         for server in _SERVERS:
             for port in (server, f"{server}.grpc"):
                 self.ports.setdefault(port, free_port())
@@ -101,6 +105,21 @@ class SeaweedFS(ChildServer):
                      "-master.vacuumIntervalSeconds=60", "-master.garbageThreshold=0.2"],
                     timeout_s=timeout_s)
         return self.s3_url
+
+    def _remembered_ports(self) -> dict[str, int]:
+        """The ports of the last run on this dir, from the options file `weed mini` keeps
+        there: a restarted object store keeps its ports (and its master's state, which
+        lives in a folder named after the master's port)."""
+        try:
+            lines = (self.dir / "mini.options").read_text().splitlines()
+        except OSError:
+            return {}
+        ports = {}
+        for option, _, value in (line.partition("=") for line in lines):
+            server, _, kind = option.strip().partition(".")
+            if server in _SERVERS and kind in ("port", "port.grpc") and value.strip().isdigit():
+                ports[server if kind == "port" else f"{server}.grpc"] = int(value)
+        return ports
 
     # --- the filer's view of the bucket ---------------------------------------------
 
