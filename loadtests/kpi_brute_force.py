@@ -40,8 +40,8 @@ def read_logins(store: Client, first: date, last: date, organisation: str = "",
     """The logins on the Luxembourg days [first, last], of one organisation or all ('')."""
     found = store.query_np(LOGINS_SQL, parameters={"first": first, "last": last, "organisation": organisation},
                            settings=settings)
-    user = found[:, 0].astype(np.uint32) if len(found) else np.zeros(0, np.uint32)
-    day_index = found[:, 1].astype(np.int32) if len(found) else np.zeros(0, np.int32)
+    user = np.asarray(found["user"], np.uint32)  # a structured array, one field per column
+    day_index = np.asarray(found["day_index"], np.int32)
     return Logins(first, int(user.max()) + 1 if len(user) else 0, user, day_index)
 
 
