@@ -113,6 +113,7 @@ def _read_back(deployment: Deployment) -> dict[str, dict[str, int]]:
     return dict(json.loads(done.stdout))
 
 
+@pytest.mark.timeout(1800 if FULL else 600)  # each kill restarts the whole stack
 def test_kill_9_of_the_stack_inside_an_insert_loses_nothing_and_doubles_nothing(tmp_path: Path,
                                                                                 kafka_bootstrap: str) -> None:
     deployment, ledger = Deployment(tmp_path, kafka_bootstrap), Ledger()
