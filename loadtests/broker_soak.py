@@ -170,6 +170,9 @@ def main() -> None:
                 broker.stop()
         figures["soak"] = {"records": args.soak, "samples": [s._asdict() for s in samples]}
     RESULTS.mkdir(exist_ok=True)
+    previous = RESULTS / "broker-soak.json"
+    if not args.soak and previous.exists():  # a throughput-only run keeps the last soak's figures
+        figures["soak"] = json.loads(previous.read_text()).get("soak")
     (RESULTS / "broker-soak.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps({k: v for k, v in figures.items() if k != "soak"}, indent=2))
 
