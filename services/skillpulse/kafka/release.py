@@ -6,8 +6,9 @@ it with `todo!()`), in either engine. Its S3 engine keeps one object per produce
 offset asked for, so deleting the objects wholly below a group's committed offset is
 invisible to that group: the aggregator commits a batch only after its insert, so those
 records are in the store. Dead letters are in the store's `rejected_events` too; their
-topic is kept for a retention period instead (nothing consumes it). Always the newest
-object of a partition is kept, so each partition keeps its end offset visibly.
+topic is kept for a retention period instead (nothing consumes it). The newest object
+of a partition is always kept: tansu answers ListOffsets(latest) from the last object's
+base offset, so the end offset stays where it was.
 """
 
 from __future__ import annotations
