@@ -91,7 +91,8 @@ def migrate(ctx: click.Context, print_sql: bool) -> None:
 @click.pass_context
 def up(ctx: click.Context, port: int | None, role: str) -> None:
     """Run the stack until Ctrl-C; print its URLs."""
-    from skillpulse.stack_client import find_running_stack, free_port_if_taken, pipeline
+    from skillpulse.stack_client import free_port_if_taken, pipeline
+    from skillpulse.stack_state import find_running_stack
 
     async def run() -> None:
         stop = asyncio.Event()

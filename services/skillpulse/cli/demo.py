@@ -25,7 +25,10 @@ async def run_demo(settings: Settings, *, users: int, days: int, seed: int, end:
         raise click.ClickException(f"a demo is already running on {demo_dir}")
     shutil.rmtree(demo_dir, ignore_errors=True)  # a demo starts from an empty store every time
     settings = settings.with_data_dir(demo_dir)
-    settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": 0})})
+    # Port 0: a free one. Memory broker: the demo's data dir is deleted at every start and the
+    # topic drained before it stops, so a durable broker would buy nothing and cost time.
+    settings = settings.model_copy(update={"collector": settings.collector.model_copy(update={"port": 0}),
+                                           "broker": settings.broker.model_copy(update={"storage": "memory"})})
     end = end or datetime.now(LUXEMBOURG).date()
     wall = time.perf_counter()
     async with pipeline(settings) as running:
