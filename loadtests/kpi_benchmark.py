@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from clickhouse_connect.driver.client import Client
-from kpi_brute_force import active_users, days_of, read_logins
 
 from skillpulse.config import ClickHouseSettings, QuerySettings, Settings
 from skillpulse.kpi.catalogue import METRICS, Result, compute, rows
@@ -148,6 +147,9 @@ def _machine() -> dict[str, object]:
 
 
 def main() -> None:
+    # Beside this script (its directory is on the path when run; the tests import PANELS only).
+    from kpi_brute_force import active_users, days_of, read_logins
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000_000)
     parser.add_argument("--users", type=int, default=1_000_000)
