@@ -3,6 +3,7 @@ dead-letters any record on the topic that it did not sign."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -44,16 +45,18 @@ async def test_every_published_record_carries_a_valid_signature() -> None:
 
 
 async def test_batched_records_land_signed_and_acknowledged_on_their_keys_partitions(kafka_bootstrap: str) -> None:
-    """The running collector's path: one batch per partition through its own producer, on
-    the real embedded broker. Each record sits on the partition Kafka's default partitioner
+    """The running collector's path: batches per partition through its own producer, shared
+    by concurrent requests, on the real embedded broker. Each record sits on the partition Kafka's default partitioner
     gives its key (where a record sent by key would be), whole and signed."""
     topic = f"batched-{uuid.uuid4().hex[:8]}"
     await ensure_topics(kafka_bootstrap, {topic: 3})
     keys = [f"{i:08x}" + "0" * 56 for i in range(0, 4096 * 97, 97)][:300]  # user keys over many buckets
     records = [event_record_adapter.validate_json(record_json("login", user_key=key)) for key in keys]
     async with record_producer(kafka_bootstrap, CollectorSettings(producer_max_batch_bytes=16 * 1024)) as producer:
-        # A small batch size: the 300 records fill several batches per partition.
-        await RecordPublisher(KafkaBroker(), topic, SIGNER, producer=producer).publish(records)  # type: ignore[arg-type]
+        # A small batch size: the 300 records fill several batches per partition; ten
+        # requests at once share them.
+        publisher = RecordPublisher(KafkaBroker(), topic, SIGNER, producer=producer)
+        await asyncio.gather(*(publisher.publish(records[i::10]) for i in range(10)))  # type: ignore[arg-type]
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate
 
@@ -64,15 +66,38 @@ class _Partitions:
         return found
 
 
+@dataclass(frozen=True)
+class _OpenBatch:
+    builder: BatchBuilder
+    delivered: asyncio.Future[None]  # the broker acknowledged the batch (or its error)
+
+    def append(self, record: SignedRecord) -> bool:
+        return self.builder.append(key=record.key, value=record.value, timestamp=None,
+                                   headers=record.headers) is not None
+
+    def relay(self, ack: asyncio.Future[Any]) -> None:
+        if self.delivered.done():
+            return
+        if ack.cancelled():
+            self.delivered.set_exception(asyncio.CancelledError())
+        elif (error := ack.exception()) is not None:
+            self.delivered.set_exception(error)
+        else:
+            self.delivered.set_result(None)
+
+
 class RecordPublisher:
-    """With `producer` (the running collector): each request's records go as one batch per
-    partition, acknowledged together. Without (FastStream's in-memory TestKafkaBroker of
-    the route tests): one publish per record through `broker`."""
+    """With `producer` (the running collector): records go in one batch per partition,
+    shared by the requests that arrive while the previous one is under way. Without
+    (FastStream's in-memory TestKafkaBroker of the route tests): one publish per record
+    through `broker`."""
 
     def __init__(self, broker: KafkaBroker, topic: str, signer: RecordSigner, ack_timeout_s: float = 10.0,
                  producer: AIOKafkaProducer | None = None) -> None:
         self.broker, self.topic, self.signer, self.ack_timeout_s = broker, topic, signer, ack_timeout_s
         self.producer, self._partitions = producer, _Partitions()
+        self._open: dict[int, _OpenBatch] = {}  # per partition: the batch still taking records
+        self._submitting: set[asyncio.Task[None]] = set()
 
     def signed(self, records: Sequence[Record]) -> list[SignedRecord]:
         """Keyed by a bucket of user_key (one user's events stay in order on one partition),
@@ -101,22 +126,39 @@ class RecordPublisher:
 
     async def _publish_batches(self, producer: AIOKafkaProducer, signed: list[SignedRecord]) -> None:
         partitions = sorted(await producer.partitions_for(self.topic))
-        by_partition: dict[int, list[SignedRecord]] = {}
+        waits: dict[int, asyncio.Future[None]] = {}
         for record in signed:
-            by_partition.setdefault(self._partitions.of(record.key, partitions), []).append(record)
-        acks: list[asyncio.Future[Any]] = []
-        for partition, records in by_partition.items():
-            batch, held = producer.create_batch(), 0
-            for record in records:
-                if batch.append(key=record.key, value=record.value, timestamp=None, headers=record.headers) is None:
-                    if not held:  # (a batch always takes its first record: never reached)
-                        raise ValueError("a record larger than the producer's batch")
-                    acks.append(await producer.send_batch(batch, self.topic, partition=partition))  # full
-                    batch, held = producer.create_batch(), 0
-                    batch.append(key=record.key, value=record.value, timestamp=None, headers=record.headers)
-                held += 1
-            acks.append(await producer.send_batch(batch, self.topic, partition=partition))
-        await asyncio.gather(*acks)
+            partition = self._partitions.of(record.key, partitions)
+            batch = self._open.get(partition)
+            if batch is None or not batch.append(record):
+                batch = self._open_batch(producer, partition)
+                batch.append(record)  # (a batch always takes its first record)
+            waits[id(batch.delivered)] = batch.delivered
+        # wait(), not gather(): a request that times out must not cancel the others' batch.
+        await asyncio.wait(waits.values())
+        for delivered in waits.values():
+            delivered.result()
+
+    def _open_batch(self, producer: AIOKafkaProducer, partition: int) -> _OpenBatch:
+        """A batch that takes records until the producer queues it, which is once the
+        partition's previous batch left for the broker: the requests that arrive while a
+        request to the broker is under way share the next one (one round trip for all)."""
+        batch = self._open[partition] = _OpenBatch(producer.create_batch(), asyncio.get_running_loop().create_future())
+
+        async def submit() -> None:
+            try:
+                ack = await producer.send_batch(batch.builder, self.topic, partition=partition)
+            except Exception as exc:
+                batch.delivered.set_exception(exc)
+                return
+            finally:
+                if self._open.get(partition) is batch:
+                    del self._open[partition]
+            ack.add_done_callback(batch.relay)
+
+        self._submitting.add(task := asyncio.create_task(submit()))
+        task.add_done_callback(self._submitting.discard)
+        return batch
 
     async def _publish_each(self, signed: list[SignedRecord]) -> None:
         pending = [await self.broker.publish(record.value, self.topic, key=record.key, no_confirm=True,
