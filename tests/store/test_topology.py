@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from skillpulse.cli import main
 from skillpulse.config import get_settings
 from skillpulse.store.migrations import migration_files, statements
-from skillpulse.store.topology import ClusterTopology, UnsupportedStatement, render_statement
+from skillpulse.store.topology import ClusterTopology, UnsupportedStatement, null_tables, render_statement
 
-CLUSTER = ClusterTopology("skillpulse")
+CLUSTER = ClusterTopology("skillpulse", null_tables())
 
 
 def _rendered() -> list[str]:
@@ -28,7 +28,8 @@ def _parses(sql: str) -> bool:
 
 def test_every_migration_renders_for_the_cluster_and_clickhouse_parses_it() -> None:
     rendered = _rendered()
-    assert rendered and all(" ON CLUSTER 'skillpulse' " in sql for sql in rendered)
+    ddl = [sql for sql in rendered if not sql.startswith("INSERT INTO ")]  # a backfill runs once, on one node
+    assert rendered and all(" ON CLUSTER 'skillpulse' " in sql for sql in ddl)
     for sql in rendered:
         assert _parses(sql), sql
 
@@ -63,11 +64,29 @@ def test_one_person_s_rows_land_on_one_shard() -> None:
 
 
 def test_views_read_and_write_the_local_tables_on_every_node() -> None:
-    views = [sql for sql in _rendered() if sql.startswith("CREATE MATERIALIZED VIEW")]
+    views = [sql for sql in _rendered() if sql.startswith("CREATE MATERIALIZED VIEW")
+             and re.search(r"\bFROM (\w+)", sql)[1] not in CLUSTER.null_tables]  # type: ignore[index]
     assert views
     for sql in views:
         assert re.search(r" TO \w+_local AS SELECT ", sql), sql
         assert all(source.endswith("_local") for source in re.findall(r"\bFROM (\w+)", sql)), sql
+
+
+def test_a_null_input_is_on_every_node_and_its_view_writes_through_the_distributed_target() -> None:
+    assert "event_records" in CLUSTER.null_tables  # the aggregator's JSON rows (0017)
+    topology = ClusterTopology("c", frozenset({"inbox"}))
+    table = render_statement("CREATE TABLE IF NOT EXISTS inbox (a UInt8) ENGINE = Null", topology)
+    assert table == ["CREATE TABLE IF NOT EXISTS inbox ON CLUSTER 'c' (a UInt8) ENGINE = Null"]
+    view = render_statement("CREATE MATERIALIZED VIEW IF NOT EXISTS inbox_mv TO events AS SELECT a FROM inbox",
+                            topology)
+    assert view == ["CREATE MATERIALIZED VIEW IF NOT EXISTS inbox_mv ON CLUSTER 'c' TO events AS SELECT a FROM inbox"]
+    with pytest.raises(UnsupportedStatement):
+        render_statement("CREATE MATERIALIZED VIEW v TO t AS SELECT a FROM inbox JOIN events USING a", topology)
+
+
+def test_a_backfill_runs_once_through_the_distributed_tables() -> None:
+    backfill = "INSERT INTO login_day_counts SELECT platform FROM events WHERE type = 'login'"
+    assert render_statement(backfill, CLUSTER) == [backfill]
 
 
 def test_a_column_change_reaches_the_distributed_table_too_and_an_index_only_the_local_one() -> None:
@@ -80,7 +99,7 @@ def test_a_column_change_reaches_the_distributed_table_too_and_an_index_only_the
 
 
 def test_a_statement_without_a_cluster_rule_is_refused() -> None:
-    for statement in ("INSERT INTO events SELECT * FROM events", "CREATE VIEW v AS SELECT 1",
+    for statement in ("INSERT INTO events VALUES (1)", "CREATE VIEW v AS SELECT 1", "OPTIMIZE TABLE events FINAL",
                       "CREATE TABLE t (a UInt8) ENGINE = Memory"):
         with pytest.raises(UnsupportedStatement):
             render_statement(statement, CLUSTER)

@@ -10,7 +10,10 @@ sharded, replicated form:
   the shard that holds the events) stay shard-local; a table that merges rows by key
   (Replacing/Aggregating/Summing) is sharded by that key; any other by `rand()`;
 - a materialized view reads the local source and writes the local target, on every node;
-- an `ALTER` runs on every node's local table.
+- an `ALTER` runs on every node's local table;
+- a `Null` table (an input that only feeds views) exists on every node, and a view on it
+  writes through the target's Distributed table, so its rows reach their shard;
+- an `INSERT … SELECT` (a backfill) runs once, on one node, through the Distributed tables.
 
 A statement of any other shape is refused, so a new migration cannot silently stay
 single-server: `tests/store/test_topology.py` renders every file."""
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 
 from skillpulse.config import ClickHouseSettings
 from skillpulse.errors import SkillpulseError
-from skillpulse.store.migrations import sql_only
+from skillpulse.store.migrations import migration_files, sql_only, statements
 
 LOCAL_SUFFIX = "_local"
 MERGING_ENGINES = ("ReplacingMergeTree", "AggregatingMergeTree", "SummingMergeTree", "CollapsingMergeTree")
@@ -33,6 +36,9 @@ _CREATE_TABLE = re.compile(
 _CREATE_VIEW = re.compile(
     r"^CREATE MATERIALIZED VIEW (?P<exists>IF NOT EXISTS )?(?P<name>\w+) TO (?P<target>\w+) AS (?P<select>SELECT .*)$",
     re.DOTALL)
+_CREATE_NULL = re.compile(r"^CREATE TABLE (?P<exists>IF NOT EXISTS )?(?P<name>\w+) (?P<columns>\(.*\)) ENGINE = Null$",
+                          re.DOTALL)
+_INSERT_SELECT = re.compile(r"^INSERT INTO \w+ (?:\([^()]*\) )?SELECT ", re.DOTALL)
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<rest>.*)$", re.DOTALL)
 # Column changes also reach the Distributed table, which copied the columns when it was made.
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b")
@@ -48,6 +54,8 @@ class UnsupportedStatement(SkillpulseError):
 @dataclass(frozen=True)
 class ClusterTopology:
     name: str  # the cluster of ClickHouse's `remote_servers` (infra/clickhouse/cluster/)
+    # The migrations' Null tables (a view reading one must write through its Distributed target).
+    null_tables: frozenset[str] = frozenset()
 
     @property
     def on_cluster(self) -> str:
@@ -58,8 +66,15 @@ class ClusterTopology:
         return render_statement(statement, self)
 
 
+def null_tables() -> frozenset[str]:
+    """Every `ENGINE = Null` table the migrations create (whichever are applied already)."""
+    return frozenset(match["name"] for migration in migration_files()
+                     for statement in statements(migration.path.read_text())
+                     if (match := _CREATE_NULL.match(sql_only(statement))))
+
+
 def topology_of(settings: ClickHouseSettings) -> ClusterTopology | None:
-    return ClusterTopology(settings.cluster) if settings.cluster else None
+    return ClusterTopology(settings.cluster, null_tables()) if settings.cluster else None
 
 
 def sharding_key(columns: str, engine: str, rest: str) -> str:
@@ -87,6 +102,13 @@ def _table(match: re.Match[str], topology: ClusterTopology) -> list[str]:
 
 
 def _view(match: re.Match[str], topology: ClusterTopology) -> list[str]:
+    sources = {source[2] for source in _FROM.finditer(match["select"])}
+    if sources & topology.null_tables:
+        if not sources <= topology.null_tables:
+            raise UnsupportedStatement("a view reading a Null table and a stored one: no cluster rule")
+        # Fed on whichever node took the insert: the Distributed target places each row.
+        return [f"CREATE MATERIALIZED VIEW {match['exists'] or ''}{match['name']} {topology.on_cluster} "
+                f"TO {match['target']} AS {match['select']}"]
     select = _FROM.sub(lambda source: f"{source[1]} {source[2]}{LOCAL_SUFFIX}", match["select"])
     return [f"CREATE MATERIALIZED VIEW {match['exists'] or ''}{match['name']} {topology.on_cluster} "
             f"TO {match['target']}{LOCAL_SUFFIX} AS {select}"]
@@ -109,6 +131,11 @@ def render_statement(statement: str, topology: ClusterTopology) -> list[str]:
         return _table(table, topology)
     if view := _CREATE_VIEW.match(sql):
         return _view(view, topology)
+    if null := _CREATE_NULL.match(sql):
+        return [f"CREATE TABLE {null['exists'] or ''}{null['name']} {topology.on_cluster} {null['columns']} "
+                "ENGINE = Null"]
+    if _INSERT_SELECT.match(sql):
+        return [sql]  # once, on the node migrate talks to, through the Distributed tables
     if alter := _ALTER.match(sql):
         return _alter(alter, topology)
     raise UnsupportedStatement(f"no cluster rule for a statement starting {sql[:40]!r}")
