@@ -82,3 +82,8 @@ async def test_an_unreachable_broker_is_broker_unavailable() -> None:
     login = event_record_adapter.validate_json(record_json("login"))
     with pytest.raises(BrokerUnavailable):
         await RecordPublisher(KafkaBroker(), TOPIC, SIGNER, ack_timeout_s=1).publish([login])  # type: ignore[list-item]
+
+
+async def test_nothing_to_publish_is_acknowledged_at_once(kafka_bootstrap: str) -> None:
+    async with record_producer(kafka_bootstrap, CollectorSettings()) as producer:
+        await RecordPublisher(KafkaBroker(), TOPIC, SIGNER, producer=producer).publish([])

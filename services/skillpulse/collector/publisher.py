@@ -134,6 +134,8 @@ class RecordPublisher:
                 batch = self._open_batch(producer, partition)
                 batch.append(record)  # (a batch always takes its first record)
             waits[id(batch.delivered)] = batch.delivered
+        if not waits:  # nothing to send (a request of voids only, say)
+            return
         # wait(), not gather(): a request that times out must not cancel the others' batch.
         await asyncio.wait(waits.values())
         for delivered in waits.values():
