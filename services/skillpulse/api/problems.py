@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from email.message import Message
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from skillpulse.collector.intake import Intake, Overloaded, RateLimited
 from skillpulse.collector.publisher import BrokerUnavailable
@@ -71,6 +73,28 @@ async def read_capped(request: Request, limit: int, timeout_s: float) -> bytes:
     except TimeoutError:
         raise BodyReadTimeout from None
     return b"".join(chunks)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+MAX_ERRORS_SHOWN = 10
+
+
+async def read_model(request: Request, model: type[Model], *, limit: int, timeout_s: float,
+                     what: str) -> Model | JSONResponse:
+    """A state-changing route's JSON body as `model`, or the problem answer refusing it:
+    413, 408, 415, or 422 naming where and why (at most ten errors), never a value sent."""
+    try:
+        body = await read_capped(request, limit, timeout_s)
+    except PayloadTooLarge:
+        return problem(413, "body_too_large", f"at most {limit} bytes per {what}")
+    except BodyRefused as exc:
+        return problem(exc.status, exc.reason, exc.message)
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()[:MAX_ERRORS_SHOWN]]
+        return JSONResponse({"error": f"invalid_{what}", "message": f"the {what} does not validate",
+                             "errors": errors}, status_code=422)
 
 
 def problem(status: int, reason: str, message: str, **headers: str) -> JSONResponse:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from skillpulse.api.openapi import json_body, problems
-from skillpulse.api.problems import BodyReadTimeout, PayloadTooLarge, UnsupportedMediaType, problem, read_capped
+from skillpulse.api.problems import read_model
 from skillpulse.report.snapshot import MAX_FIGURES, SNAPSHOT_ROUTE, ReportSnapshot
 from skillpulse.report.snapshot_store import SnapshotLookup, insert_snapshot, lookup
 
@@ -38,20 +38,10 @@ def create_report_snapshot_router(store: Client) -> APIRouter:
                  openapi_extra=json_body(ReportSnapshot.model_json_schema(ref_template=COMPONENT_REF)))
     async def record(request: Request) -> SnapshotStored | JSONResponse:
         """Store the snapshot of a report just written (its figures, parameters, watermark, hashes)."""
-        try:
-            body = await read_capped(request, MAX_BODY_BYTES, BODY_TIMEOUT_S)
-        except PayloadTooLarge:
-            return problem(413, "too_large", f"at most {MAX_BODY_BYTES} bytes per snapshot")
-        except BodyReadTimeout:
-            return problem(408, "body_timeout", f"the body must arrive within {BODY_TIMEOUT_S:.0f} s")
-        except UnsupportedMediaType:
-            return problem(415, "unsupported_media_type", "Content-Type: application/json required")
-        try:
-            snapshot = ReportSnapshot.model_validate_json(body)
-        except ValidationError as exc:  # where and why, never the value sent
-            return JSONResponse({"error": "invalid_snapshot", "message": "the snapshot does not validate",
-                                 "errors": [{"loc": list(error["loc"]), "msg": error["msg"]}
-                                            for error in exc.errors()]}, status_code=422)
+        snapshot = await read_model(request, ReportSnapshot, limit=MAX_BODY_BYTES, timeout_s=BODY_TIMEOUT_S,
+                                    what="snapshot")
+        if isinstance(snapshot, JSONResponse):
+            return snapshot
         await asyncio.to_thread(insert_snapshot, store, snapshot)
         return SnapshotStored(snapshot_id=snapshot.snapshot_id)
 

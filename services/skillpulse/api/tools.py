@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from skillpulse.api.openapi import STORE_READ_ANSWERS, json_body, problems
-from skillpulse.api.problems import BodyReadTimeout, PayloadTooLarge, UnsupportedMediaType, problem, read_capped
+from skillpulse.api.problems import problem, read_model
 from skillpulse.api.store_reads import StoreReads
 from skillpulse.contract import MAX_ID_LENGTH, CatalogueId
 from skillpulse.kpi.tool_catalogue import (
@@ -48,24 +48,6 @@ class CatalogueAnswer(BaseModel):
     entries: list[CatalogueEntry]
 
 
-async def _body(request: Request, model: type[Request_]) -> Request_ | JSONResponse:
-    """The request's body as `model`, or the problem answer that refuses it (never its values)."""
-    try:
-        body = await read_capped(request, MAX_BODY_BYTES, BODY_TIMEOUT_S)
-    except PayloadTooLarge:
-        return problem(413, "too_large", f"at most {MAX_BODY_BYTES} bytes per declaration")
-    except BodyReadTimeout:
-        return problem(408, "body_timeout", f"the body must arrive within {BODY_TIMEOUT_S:.0f} s")
-    except UnsupportedMediaType:
-        return problem(415, "unsupported_media_type", "Content-Type: application/json required")
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        return JSONResponse({"error": "invalid_declaration", "message": "the declaration does not validate",
-                             "errors": [{"loc": list(error["loc"]), "msg": error["msg"]}
-                                        for error in exc.errors()[:10]]}, status_code=422)
-
-
 def _declared_by(request: Request) -> str:
     """The name of the key that made the request (its label, else its id): never the token."""
     return str(request.state.principal.name)
@@ -92,7 +74,7 @@ def create_tool_declaration_router(store: Client) -> APIRouter:
     router = APIRouter(responses=problems(408, 413, 415, 422, 503))
 
     async def answer(request: Request, model: type[Request_]) -> CatalogueEntry | JSONResponse:
-        body = await _body(request, model)
+        body = await read_model(request, model, limit=MAX_BODY_BYTES, timeout_s=BODY_TIMEOUT_S, what="declaration")
         if isinstance(body, JSONResponse):
             return body
         try:
