@@ -44,7 +44,7 @@ async def collector_role(settings: Settings, bootstrap: str,
                         background(publish_collector_stats_forever(counts, producer, settings.kafka.stats_topic))):
                 intake = Intake(settings.collector, Pseudonymiser(pseudonym_secret(settings)),
                                 RecordPublisher(producer, settings.kafka.topic, record_signer(settings),
-                                                producer=records), counts)
+                                                producer=records, tracer=telemetry.tracer), counts)
                 router = create_collector_router(settings.collector, open_keyring(settings), intake,
                                                  telemetry.tracer)
                 keycloak = create_keycloak_router(settings.collector, settings.keycloak, intake)

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from skillpulse.config import CollectorSettings, KafkaSettings
 from skillpulse.contract import LoginRecord, ToolUseRecord, TrainingRecord
@@ -93,9 +93,12 @@ class RecordPublisher:
     through `broker`."""
 
     def __init__(self, broker: KafkaBroker, topic: str, signer: RecordSigner, ack_timeout_s: float = 10.0,
-                 producer: AIOKafkaProducer | None = None) -> None:
+                 producer: AIOKafkaProducer | None = None, tracer: trace.Tracer | None = None) -> None:
         self.broker, self.topic, self.signer, self.ack_timeout_s = broker, topic, signer, ack_timeout_s
         self.producer, self._partitions = producer, _Partitions()
+        # The request's publish span, as FastStream's middleware makes for its own publishes:
+        # the records carry its context, so the aggregator's spans link back to the request.
+        self.tracer = tracer or trace.NoOpTracer()
         self._open: dict[int, _OpenBatch] = {}  # per partition: the batch still taking records
         self._submitting: set[asyncio.Task[None]] = set()
 
@@ -109,20 +112,27 @@ class RecordPublisher:
         for record in records:
             value = record.model_dump_json().encode()
             headers = [*self.signer.kafka_headers(value), *context]
+            if context:  # FastStream's consumer links a batch's spans to its records by this id
+                headers.append(("correlation_id", str(record.event_id).encode()))
             found.append(SignedRecord(record_key(record.user_key), value, headers))
         return found
 
     async def publish(self, records: Sequence[Record]) -> None:
         """Return once the broker acknowledged every record (acks=all); raise otherwise."""
-        try:
-            async with asyncio.timeout(self.ack_timeout_s):
-                signed = self.signed(records)
-                if self.producer is not None:
-                    await self._publish_batches(self.producer, signed)
-                else:
-                    await self._publish_each(signed)
-        except Exception as exc:  # aiokafka errors and the timeout alike
-            raise BrokerUnavailable(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+        attributes: dict[str, str | int] = {"messaging.system": "kafka", "messaging.destination.name": self.topic,
+                                            "messaging.operation": "publish",
+                                            "messaging.batch.message_count": len(records)}
+        with self.tracer.start_as_current_span(f"{self.topic} publish", kind=trace.SpanKind.PRODUCER,
+                                               attributes=attributes, record_exception=False):
+            try:
+                async with asyncio.timeout(self.ack_timeout_s):
+                    signed = self.signed(records)
+                    if self.producer is not None:
+                        await self._publish_batches(self.producer, signed)
+                    else:
+                        await self._publish_each(signed)
+            except Exception as exc:  # aiokafka errors and the timeout alike
+                raise BrokerUnavailable(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
 
     async def _publish_batches(self, producer: AIOKafkaProducer, signed: list[SignedRecord]) -> None:
         partitions = sorted(await producer.partitions_for(self.topic))
