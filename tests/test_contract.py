@@ -83,3 +83,12 @@ def test_a_record_s_session_id_is_the_collector_s_pseudonym_only() -> None:
             event_record_adapter.validate_python(document | {"session_id": raw})
         assert [error["loc"][-1] for error in refused.value.errors()] == ["session_id"]
     assert event.session_id == "sess-ana"  # the platform's event still takes its own session ids
+
+
+def test_the_all_organisations_row_name_is_not_an_organisation() -> None:
+    """'*' is the rollups' row for every organisation together (login_day_counts,
+    daily_activity): a login sent with it would be counted twice there."""
+    with pytest.raises(ValidationError) as refused:
+        platform_event_adapter.validate_python(platform_event("login", organisation_id="*"))
+    assert refused.value.errors()[0]["type"] == "reserved_organisation"
+    assert platform_event_adapter.validate_python(platform_event("login", organisation_id="*school")) is not None

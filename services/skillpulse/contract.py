@@ -159,6 +159,16 @@ Identifier = Annotated[str, Field(
     min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     description="NFKC-normalised and trimmed; no control, format (zero-width, bidi), surrogate, private-use or "
                 "unassigned character."), BeforeValidator(identifier)]
+ALL_ORGANISATIONS = "*"  # the rollups' row for every organisation together (login_day_counts, daily_activity)
+
+
+def _not_all_organisations(value: str) -> str:
+    if value == ALL_ORGANISATIONS:
+        raise PydanticCustomError("reserved_organisation", "'*' is reserved: it stands for every organisation")
+    return value
+
+
+OrganisationId = Annotated[Identifier, AfterValidator(_not_all_organisations)]
 # Catalogue ids are counted distinct (MC4, the tool catalogue): printable ASCII only, so no
 # look-alike (see catalogue_id).
 CatalogueId = Annotated[str, Field(
@@ -179,7 +189,7 @@ class _Common(_Strict):
     event_id: EventId = Field(description="Chosen by the sender; a resend reuses it.")
     occurred_at: Timestamp = Field(description="When it happened, RFC 3339 with an offset; from 1970-01-01T00:00:00Z "
                                                "and before 2097-01-01T00:00:00Z (what the store holds).")
-    organisation_id: Identifier | None = None
+    organisation_id: OrganisationId | None = None
 
 
 class _LoginFields(_Common):

@@ -4,6 +4,7 @@ of the data dir (the settings come from the environment, as for a user)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from clickhouse_connect.driver.client import Client
 
 from skillpulse.cli.commands import main
-from skillpulse.config import Settings
+from skillpulse.config import Settings, get_settings
 from skillpulse.store.backup import MANIFEST
 from skillpulse.store.erasure import erasure_key, rows_holding
 from tests.factories import record_json, store_records
@@ -21,12 +22,14 @@ DANA = "dana@school.lu"
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     """A runner whose commands open the test's store (same engine path, same database)."""
     monkeypatch.setenv("SKILLPULSE_CLICKHOUSE_PATH", str(settings.clickhouse.path))
     monkeypatch.setenv("SKILLPULSE_CLICKHOUSE_DATABASE", settings.clickhouse.database)
     monkeypatch.delenv("SKILLPULSE_CLICKHOUSE_URL", raising=False)
-    return CliRunner()
+    get_settings.cache_clear()  # an earlier test's cached settings would name another store
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 def _run(cli: CliRunner, settings: Settings, *args: str, stdin: str | None = None) -> tuple[int, str]:

@@ -67,8 +67,14 @@ def test_a_falling_trend_is_at_risk_and_never_projects_below_zero() -> None:
                                series=_line(date(2026, 10, 3), 90, 900, -10))
     assert falling.achieved_per_day == pytest.approx(-10)
     assert (falling.projection, falling.status) == (0.0, "at risk")
+    # A level above its target is reached only on its deadline; before, its projection judges it.
     assert trend_trajectory("B2", target=1600, start=START, deadline=DEADLINE,
-                            series=[DailyValue(date(2027, 5, 1), 1700)]).status == "reached"
+                            series=[DailyValue(date(2027, 5, 1), 1700)]).status == "on course"
+    above_but_falling = trend_trajectory("B2", target=1600, start=START, deadline=DEADLINE,
+                                         series=_line(date(2027, 2, 1), 90, 2500, -2))
+    assert above_but_falling.value >= 1600 and above_but_falling.status == "at risk"
+    assert trend_trajectory("B2", target=1600, start=START, deadline=DEADLINE,
+                            series=[DailyValue(DEADLINE, 1700)]).status == "reached"
 
 
 def test_json_round_trip() -> None:

@@ -7,6 +7,7 @@ CLI `skillpulse tools` is their client."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -72,6 +73,16 @@ def create_tool_catalogue_router(store: Client, reads: StoreReads | None = None)
 def create_tool_declaration_router(store: Client) -> APIRouter:
     """The catalogue's state changes (operator), on the writer's store client."""
     router = APIRouter(responses=problems(408, 413, 415, 422, 503))
+    # One change at a time: each reads the current revision and its aliases, then writes the next.
+    writing = threading.Lock()
+
+    def declared_under_lock(body: Declaration, by: str) -> CatalogueEntry:
+        with writing:
+            return declare(store, body, by)
+
+    def retired_under_lock(body: Retirement, by: str) -> CatalogueEntry:
+        with writing:
+            return retire(store, body, by)
 
     async def answer(request: Request, model: type[Request_]) -> CatalogueEntry | JSONResponse:
         body = await read_model(request, model, limit=MAX_BODY_BYTES, timeout_s=BODY_TIMEOUT_S, what="declaration")
@@ -79,9 +90,9 @@ def create_tool_declaration_router(store: Client) -> APIRouter:
             return body
         try:
             if isinstance(body, Declaration):
-                entry = await asyncio.to_thread(declare, store, body, _declared_by(request))
+                entry = await asyncio.to_thread(declared_under_lock, body, _declared_by(request))
             else:
-                entry = await asyncio.to_thread(retire, store, body, _declared_by(request))
+                entry = await asyncio.to_thread(retired_under_lock, body, _declared_by(request))
         except CatalogueError as exc:  # the message names the rule, never the input
             return problem(422, "catalogue_refused", str(exc))
         return entry

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
@@ -97,6 +98,7 @@ async def aggregator_role(settings: Settings, bootstrap: str,
         await consumer.start()
         exit_stack.push_async_callback(consumer.stop)  # stops consuming, finishes the batch in hand
         viewer, operator = Access.VIEWER, Access.OPERATOR
+        erasing = threading.Lock()  # one erasure at a time on this store, whichever route asked
         routers = (
             Guarded(create_kpi_router(reader, reads), viewer), Guarded(create_health_router(reader, reads), viewer),
             Guarded(create_freshness_router(reader, reads), viewer), Guarded(create_board_router(), viewer),
@@ -108,8 +110,8 @@ async def aggregator_role(settings: Settings, bootstrap: str,
             Guarded(create_rollup_router(writer), operator),
             Guarded(create_blog_router(writer), operator),  # the blog poller's articles (MV2)
             Guarded(create_backup_router(writer, settings), operator),  # on the writer: no batch mid-table
-            Guarded(create_erasure_router(writer, settings, by_operator=False), Access.PLATFORM),  # GDPR Art. 17
-            Guarded(create_erasure_router(writer, settings, by_operator=True), operator),
+            Guarded(create_erasure_router(writer, settings, erasing, by_operator=False), Access.PLATFORM),  # Art. 17
+            Guarded(create_erasure_router(writer, settings, erasing, by_operator=True), operator),
             Guarded(create_tool_catalogue_router(reader, reads), viewer),  # the tool catalogue (MC4, MP2)
             Guarded(create_tool_declaration_router(writer), operator),
             Guarded(create_report_snapshot_router(writer), operator),  # reports' audit trail (Art. 12)

@@ -19,10 +19,15 @@ def _through_stack(settings: Settings, url: str, platform: str, user_id: str) ->
 
     response = httpx.post(f"{url}/v1/erasures/operator", json={"platform": platform, "user_id": user_id},
                           headers=client_headers(settings), timeout=REQUEST_TIMEOUT_S * 10)
+    if response.status_code == 429:
+        raise StackRequestError("another erasure is under way on the running stack: retry in "
+                                f"{response.headers.get('Retry-After', 'a few')} s")
     if response.status_code in (401, 403, 422):
         raise StackRequestError(f"the running stack refused the erasure ({response.status_code}): "
                                 f"{response.json().get('message', '')}")
-    response.raise_for_status()
+    if response.status_code >= 400:
+        raise StackRequestError(f"the running stack could not erase ({response.status_code}); nothing is "
+                                "known to be erased: run the command again")
     return dict(response.json())
 
 

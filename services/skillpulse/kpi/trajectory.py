@@ -66,8 +66,10 @@ class Trajectory:
         return found | {"required_per_month": self.required_per_month, "achieved_per_month": self.achieved_per_month}
 
 
-def _status(value: float, projection: float, target: float, finished: bool) -> Status:
-    if value >= target:
+def _status(value: float, projection: float, target: float, finished: bool, *, level: bool = False) -> Status:
+    """A count that only grows has reached its target once there; a level (B2) can fall
+    back, so before its deadline it is judged by its projection like any other."""
+    if value >= target and (finished or not level):
         return "reached"
     if finished:
         return "missed"
@@ -128,4 +130,4 @@ def trend_trajectory(kpi: str, *, target: float, start: date, deadline: date,
               f"{window[0].day.isoformat()} … {as_of.isoformat()}, {slope:+.3g} a day, "
               f"extended {remaining} days to {deadline.isoformat()}")
     return Trajectory(kpi, target, start, deadline, as_of, value, _required(value, target, as_of, deadline),
-                      slope, projection, method, _status(value, projection, target, as_of == deadline))
+                      slope, projection, method, _status(value, projection, target, as_of == deadline, level=True))

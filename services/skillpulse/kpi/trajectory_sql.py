@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from skillpulse.kpi.trajectory import DAYS_PER_MONTH, TREND_DAYS
 
-_OUTER = f"""
+
+def _outer(level: bool) -> str:
+    """The row's figures and status; a `level` (B2) is reached only on its deadline, as in `trajectory._status`."""
+    reached = "value >= target AND remaining <= 0" if level else "value >= target"
+    return f"""
 SELECT kpi, value, target, deadline,
        if(remaining > 0, greatest(target - value, 0) / remaining * {DAYS_PER_MONTH}, NULL) AS needed_per_month,
        achieved_per_day * {DAYS_PER_MONTH} AS achieved_per_month, projection,
-       multiIf(value >= target, 'reached', remaining <= 0, 'missed', projection >= target, 'on course',
+       multiIf({reached}, 'reached', remaining <= 0, 'missed', projection >= target, 'on course',
                'at risk') AS status,
        method"""
 
@@ -22,7 +26,7 @@ SELECT kpi, value, target, deadline,
 def linear_trajectory_sql(kpi: str, *, value: str, target: float, start: str, deadline: str, as_of: str) -> str:
     """`trajectory.linear_trajectory`: value × (days of the period) / (days elapsed); no row
     before `start`."""
-    return f"""{_OUTER}
+    return f"""{_outer(level=False)}
 FROM (
     SELECT '{kpi}' AS kpi, toFloat64({target}) AS target, {start} AS start, {deadline} AS deadline,
            least({as_of}, deadline) AS day, toFloat64(({value})) AS value,
@@ -38,7 +42,7 @@ def trend_trajectory_sql(kpi: str, *, series: str, value_column: str, target: fl
     """`trajectory.trend_trajectory`: the last value plus the least-squares slope of the
     daily `series` (columns `day`, `value_column`: the `TREND_DAYS` days ending on the
     as-of day) times the days left, never below 0; no row before `start`."""
-    return f"""{_OUTER}
+    return f"""{_outer(level=True)}
 FROM (
     SELECT '{kpi}' AS kpi, toFloat64({target}) AS target, {start} AS start, {deadline} AS deadline,
            max(day) AS last_day, toFloat64(argMax({value_column}, day)) AS value,

@@ -39,8 +39,9 @@ def trajectory_section(trajectories: Sequence[Trajectory], as_of: date) -> str:
         f"As of {as_of.isoformat()}. Cumulative KPIs (MA4, MC4 over the agreement; MP2 within its year; MV2 within "
         "its month) are projected linearly from their period's start; B2, a number of users active on a day, "
         "along its trailing trend. Needed = what is missing divided by the months left. Status: reached (the "
-        "value meets the target), on course (the projection does), at risk (it does not), missed (the deadline "
-        "passed). A projection is arithmetic on past figures, not a forecast.", data_field="trajectory-note")
+        "value meets the target; for B2, a level that can fall back, only on its deadline), on course (the "
+        "projection does), at risk (it does not), missed (the deadline passed). A projection is arithmetic on "
+        "past figures, not a forecast.", data_field="trajectory-note")
     return section(title, "trajectory", note,
                    table(_HEADERS, [_row(trajectory) for trajectory in trajectories], data_table="trajectory"))
 
