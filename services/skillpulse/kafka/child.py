@@ -107,7 +107,8 @@ class ChildServer:
         with open(self.log_file, "ab") as log:
             self._process = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
-                                             start_new_session=True)
+                                             # what it writes in the data dir is private (as ours)
+                                             start_new_session=True, umask=0o077)
         self.pid, self.owned = self._process.pid, True
         deadline = time.monotonic() + timeout_s
         while not self._answers():

@@ -10,6 +10,7 @@ lists and deletes what was consumed (skillpulse.kafka.release): no S3 client nee
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 from collections.abc import Iterator
@@ -104,7 +105,21 @@ class SeaweedFS(ChildServer):
                      # them often enough that the disk stays bounded
                      "-master.vacuumIntervalSeconds=60", "-master.garbageThreshold=0.2"],
                     timeout_s=timeout_s)
+        self._make_private()
         return self.s3_url
+
+    def stop(self) -> None:
+        super().stop()
+        self._make_private()
+
+    def _make_private(self) -> None:
+        """SeaweedFS writes its volume info files (`*.vif`) 0644 whatever the umask: take
+        the group's and others' bits off everything it made (the data dir is 0700 anyway)."""
+        for path in (self.dir, *self.dir.rglob("*")):
+            with contextlib.suppress(OSError):  # a file vacuumed away meanwhile
+                mode = path.stat().st_mode & 0o777
+                if mode & 0o077:
+                    path.chmod(mode & 0o700)
 
     def _remembered_ports(self) -> dict[str, int]:
         """The ports of the last run on this dir, from the options file `weed mini` keeps
