@@ -11,13 +11,7 @@ from skillpulse.report.agreement_collect import AgreementReport, collect_agreeme
 from skillpulse.report.agreement_rows import agreement_figures
 from skillpulse.report.collect import ReportSources
 from skillpulse.report.figures import ReportFigure
-from skillpulse.report.snapshot import (
-    ReportSnapshot,
-    SnapshotError,
-    WrittenReport,
-    file_sha256,
-    software_version,
-)
+from skillpulse.report.snapshot import ReportSnapshot, SnapshotError, WrittenReport, report_snapshot
 
 KIND = "agreement"
 
@@ -31,12 +25,8 @@ def agreement_parameters(report: AgreementReport) -> dict[str, Any]:
 
 
 def agreement_snapshot(report: AgreementReport, snapshot_id: uuid.UUID, written: WrittenReport) -> ReportSnapshot:
-    fresh = report.freshness
-    return ReportSnapshot(
-        snapshot_id=snapshot_id, kind=KIND, parameters=agreement_parameters(report),
-        figures=agreement_figures(report), data_watermark=fresh.latest_stored_at if fresh else None,
-        software_version=software_version(), file_sha256=file_sha256(written.html),
-        pdf_sha256=file_sha256(written.pdf) if written.pdf is not None else None, generated_at=report.generated_at)
+    return report_snapshot(KIND, snapshot_id, agreement_parameters(report), agreement_figures(report),
+                           report.freshness, report.generated_at, written)
 
 
 def recompute_agreement(sources: ReportSources, snapshot: ReportSnapshot) -> list[ReportFigure]:
