@@ -8,9 +8,12 @@
    memory engine measured in the same run.
 2. Soak: `--soak` records through the durable broker at full speed, consumed and
    committed by a group as the aggregator does, the consumed batches released every few
-   seconds (skillpulse.kafka.release); the RSS of tansu and SeaweedFS and the disk of the
-   object store sampled all along. Flat is the claim: compare the last samples with the
-   first ones after warm-up.
+   seconds (skillpulse.kafka.release); the RSS of tansu and SeaweedFS (anonymous and
+   file-backed apart: file pages are the binary and mapped files, reclaimable), their CPU
+   seconds and the disk of the object store sampled all along. Flat is the claim: compare
+   the last samples with the first ones after warm-up. `--object-store default` runs it
+   first with SeaweedFS's own memory defaults (skillpulse.kafka.object_store's bounds off),
+   the baseline in the same run.
 
 Writes loadtests/results/broker-soak.json (broker-soak.md reads it).
 """
@@ -49,6 +52,9 @@ class Sample(NamedTuple):
     produced: int
     tansu_rss_mb: float
     seaweedfs_rss_mb: float
+    seaweedfs_anon_mb: float
+    seaweedfs_file_mb: float
+    seaweedfs_cpu_s: float
     objects_disk_mb: float
     released_batches: int
 
@@ -96,6 +102,26 @@ def _rss_mb(pid: int | None) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20 if pid else 0.0
 
 
+def _anon_and_file_mb(pid: int) -> tuple[float, float]:
+    """The resident pages of `pid` that are anonymous (heap, stacks) and those backed by a
+    file (its binary, mapped files: the kernel can drop them), from smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        fields[name] = int(value.split()[0]) / 1024
+    return fields["Anonymous"], fields["Rss"] - fields["Anonymous"] - fields.get("Shmem", 0.0)
+
+
+def _sample(broker: EmbeddedBroker, started: float, produced: int, objects: Path, released: int) -> Sample:
+    store = broker.object_store.pid if broker.object_store else None
+    assert store is not None
+    anon, file = _anon_and_file_mb(store)
+    cpu = psutil.Process(store).cpu_times()
+    return Sample(round(time.monotonic() - started, 1), produced, round(_rss_mb(broker.kafka.pid), 1),
+                  round(_rss_mb(store), 1), round(anon, 1), round(file, 1), round(cpu.user + cpu.system, 1),
+                  round(_disk_mb(objects), 1), released)
+
+
 def _disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
@@ -133,17 +159,14 @@ async def _soak(broker: EmbeddedBroker, total: int, objects: Path) -> list[Sampl
             if time.monotonic() - last_release > 5:
                 released += await broker.release([Consumed(TOPIC, GROUP)])
                 last_release = time.monotonic()
-            samples.append(Sample(round(time.monotonic() - started, 1), produced, round(_rss_mb(broker.kafka.pid), 1),
-                                  round(_rss_mb(broker.object_store.pid if broker.object_store else None), 1),
-                                  round(_disk_mb(objects), 1), released))
+            samples.append(_sample(broker, started, produced, objects, released))
             if len(samples) % 5 == 0:
                 print(samples[-1], flush=True)
         await asyncio.wait_for(done.wait(), 600)
         released += await broker.release([Consumed(TOPIC, GROUP)])
-        await asyncio.sleep(75)  # one vacuum round of the object store
-        samples.append(Sample(round(time.monotonic() - started, 1), produced, round(_rss_mb(broker.kafka.pid), 1),
-                              round(_rss_mb(broker.object_store.pid if broker.object_store else None), 1),
-                              round(_disk_mb(objects), 1), released))
+        for _ in range(5):  # one vacuum round of the object store, and the idle RSS meanwhile
+            await asyncio.sleep(15)
+            samples.append(_sample(broker, started, produced, objects, released))
         print("after the last release and a vacuum round:", samples[-1], flush=True)
     finally:
         consumer.cancel()
@@ -151,24 +174,33 @@ async def _soak(broker: EmbeddedBroker, total: int, objects: Path) -> list[Sampl
     return samples
 
 
+def soak(records: int, *, bounded: bool) -> list[Sample]:
+    with tempfile.TemporaryDirectory() as work:
+        broker = _broker(Path(work), "durable")
+        assert broker.object_store is not None
+        broker.object_store.bounded = bounded
+        broker.start()
+        try:
+            return asyncio.run(_soak(broker, records, Path(work) / "objects"))
+        finally:
+            broker.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=50_000, help="per throughput run")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--soak", type=int, default=1_000_000)
+    parser.add_argument("--object-store", choices=("bounded", "default"), default="bounded",
+                        help="default: soak first with SeaweedFS's own memory defaults, then bounded")
     args = parser.parse_args()
     figures: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
                                "machine": "2 cores shared with other engineers' test runs"}
     figures["throughput"] = throughput(args.records, args.runs) if args.records else []
     if args.soak:
-        with tempfile.TemporaryDirectory() as work:
-            broker = _broker(Path(work), "durable")
-            broker.start()
-            try:
-                samples = asyncio.run(_soak(broker, args.soak, Path(work) / "objects"))
-            finally:
-                broker.stop()
-        figures["soak"] = {"records": args.soak, "samples": [s._asdict() for s in samples]}
+        figures["soak"] = {"records": args.soak, "runs": [
+            {"object_store": setting, "samples": [s._asdict() for s in soak(args.soak, bounded=setting == "bounded")]}
+            for setting in (("default", "bounded") if args.object_store == "default" else ("bounded",))]}
     RESULTS.mkdir(exist_ok=True)
     previous = RESULTS / "broker-soak.json"
     if not args.soak and previous.exists():  # a throughput-only run keeps the last soak's figures

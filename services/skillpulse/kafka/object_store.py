@@ -25,6 +25,13 @@ from skillpulse.kafka.child import ChildServer, accepts, free_port
 BUCKET = "tansu"
 # Its HTTP servers and their gRPC sides; the embedded mode needs no WebDAV, Iceberg or Lance.
 _SERVERS = ("master", "volume", "filer", "s3", "admin")
+# A soft limit for SeaweedFS's Go runtime (GOMEMLIMIT). Left alone, the GC lets the heap grow
+# to twice what survived the last collection and returns freed pages to the kernel lazily,
+# so the RSS climbs over a long run towards a high ceiling (loadtests/results/broker-soak.md).
+# Most of what survives is fixed-size buffers (the filer's metadata log, its store's write
+# buffers), so a limit with room above them keeps the RSS flat for a little GC work. Soft:
+# past it the GC works harder, nothing fails.
+GO_MEMORY_LIMIT = "192MiB"
 
 
 class ObjectEntry(NamedTuple):
@@ -52,6 +59,7 @@ class SeaweedFS(ChildServer):
     def __init__(self, data_dir: Path, s3_port: int = 0) -> None:
         super().__init__(data_dir / "object_store.json", data_dir / "logs" / "seaweedfs.log")
         self.dir = data_dir / "objects"
+        self.bounded = True  # False: SeaweedFS's own memory defaults (the soak's baseline)
         if s3_port:
             self.ports["s3"] = s3_port
 
@@ -73,6 +81,24 @@ class SeaweedFS(ChildServer):
         return dict(os.environ) | {"AWS_ENDPOINT": self.s3_url, "AWS_ALLOW_HTTP": "true",
                                    "AWS_ACCESS_KEY_ID": "skillpulse", "AWS_SECRET_ACCESS_KEY": "embedded",
                                    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+
+    def server_env(self) -> dict[str, str]:
+        """SeaweedFS's environment: the memory limit, and its filer's store (see _filer_store)."""
+        if not self.bounded:
+            return dict(os.environ)
+        return dict(os.environ) | {"GOMEMLIMIT": GO_MEMORY_LIMIT} | self._filer_store()
+
+    def _filer_store(self) -> dict[str, str]:
+        """The filer keeps its metadata in `leveldb` (one database) rather than SeaweedFS's
+        default `leveldb2`: eight of them, each with its own write buffer and block cache,
+        preallocated heap that a small bucket never needs. A data dir that already has a
+        leveldb2 store keeps it: the metadata of the objects stored there live in it (the
+        filer makes `filerldb2` whichever store it uses; only leveldb2 fills it). SeaweedFS
+        reads its filer.toml settings from WEED_* variables too."""
+        if (self.dir / "filerldb2" / "00").is_dir():
+            return {}
+        return {"WEED_LEVELDB2_ENABLED": "false", "WEED_LEVELDB_ENABLED": "true",
+                "WEED_LEVELDB_DIR": str(self.dir / "filerldb")}
 
     def _answers(self) -> bool:
         if not all(name in self.ports for name in ("s3", "filer")) or not accepts(self.ports["s3"]):
@@ -104,7 +130,7 @@ class SeaweedFS(ChildServer):
                      # deleted (released) objects leave garbage in the volume files: compact
                      # them often enough that the disk stays bounded
                      "-master.vacuumIntervalSeconds=60", "-master.garbageThreshold=0.2"],
-                    timeout_s=timeout_s)
+                    self.server_env(), timeout_s=timeout_s)
         self._make_private()
         return self.s3_url
 
