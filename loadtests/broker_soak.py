@@ -203,8 +203,13 @@ def main() -> None:
             for setting in (("default", "bounded") if args.object_store == "default" else ("bounded",))]}
     RESULTS.mkdir(exist_ok=True)
     previous = RESULTS / "broker-soak.json"
-    if not args.soak and previous.exists():  # a throughput-only run keeps the last soak's figures
-        figures["soak"] = json.loads(previous.read_text()).get("soak")
+    if previous.exists():  # a run of one part keeps the other part's last figures
+        last = json.loads(previous.read_text())
+        if not args.soak:
+            figures["soak"] = last.get("soak")
+        if not args.records:
+            figures["throughput"] = last.get("throughput", [])
+            figures["throughput_date"] = last.get("throughput_date", last.get("date"))
     (RESULTS / "broker-soak.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps({k: v for k, v in figures.items() if k != "soak"}, indent=2))
 

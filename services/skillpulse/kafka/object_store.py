@@ -28,10 +28,11 @@ _SERVERS = ("master", "volume", "filer", "s3", "admin")
 # A soft limit for SeaweedFS's Go runtime (GOMEMLIMIT). Left alone, the GC lets the heap grow
 # to twice what survived the last collection and returns freed pages to the kernel lazily,
 # so the RSS climbs over a long run towards a high ceiling (loadtests/results/broker-soak.md).
-# Most of what survives is fixed-size buffers (the filer's metadata log, its store's write
-# buffers), so a limit with room above them keeps the RSS flat for a little GC work. Soft:
+# What survives is mostly fixed-size: the filer's metadata log buffers and its store's write
+# buffer and block cache (see _filer_store). The limit leaves room above their sum: a limit
+# at or under it makes the GC run back to back (seen with leveldb2's larger buffers). Soft:
 # past it the GC works harder, nothing fails.
-GO_MEMORY_LIMIT = "192MiB"
+GO_MEMORY_LIMIT = "256MiB"
 
 
 class ObjectEntry(NamedTuple):
