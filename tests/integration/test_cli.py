@@ -19,7 +19,10 @@ pytestmark = pytest.mark.integration
 
 
 def _skillpulse(data_dir: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
+    # The memory broker: `ingest` waits until everything is stored, so nothing here needs
+    # the broker to outlive a kill (tests/faults/test_broker_kill.py runs the durable one).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
+        "SKILLPULSE_BROKER_STORAGE": "memory"}
     done = subprocess.run([sys.executable, "-m", "skillpulse", "--data-dir", str(data_dir), *args],
                           capture_output=True, text=True, timeout=240, env=env)
     assert done.returncode == 0, done.stderr
