@@ -3,9 +3,10 @@ dir (over HTTP: its process holds the embedded store), or the store itself when 
 and, for commands that send events, a `Pipeline`: the running stack, or one started in
 this process for the length of the command.
 
-Imports stay light (pydantic; a command's one GET uses the standard library's urllib, since
-importing httpx also imports its own command line, rich and pygments, when they are installed;
-httpx is imported by the calls that send events): the store (clickhouse-connect, chdb), the server
+Imports stay light (a command's one GET uses the standard library's urllib, since importing
+httpx also imports its own command line, rich and pygments, when they are installed; httpx
+is imported by the calls that send events; given `SettingsOnDemand`, asking a running stack
+builds no settings but the data dir's): the store (clickhouse-connect, chdb), the server
 (uvicorn, FastStream) and Kafka (aiokafka) are imported only by the call that needs them,
 so `skillpulse kpi … --json` against a running stack loads no server code."""
 
@@ -24,7 +25,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
-from skillpulse.config import Settings
+from skillpulse.config import SettingsOnDemand
 from skillpulse.credentials import local_operator_token
 from skillpulse.errors import SkillpulseError
 from skillpulse.stack_state import ROLES, StackState, find_running_stack
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
     from skillpulse.app.stack import Stack
+    from skillpulse.config import Settings
     from skillpulse.dead_letters import ReplayOutcome
     from skillpulse.kpi.params import KpiParams
     from skillpulse.report.freshness import Freshness
@@ -51,9 +53,9 @@ def auth_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def client_headers(settings: Settings) -> dict[str, str]:
+def client_headers(settings: Settings | SettingsOnDemand) -> dict[str, str]:
     """What a command on this machine sends: `SKILLPULSE_TOKEN`, else the data dir's operator.token."""
-    return auth_headers(local_operator_token(settings.paths.data_dir))
+    return auth_headers(local_operator_token(SettingsOnDemand.of(settings).data_dir))
 
 
 class StackAccessError(SkillpulseError, PermissionError):
@@ -74,7 +76,7 @@ def _refuse_unauthorised(status_code: int) -> None:
                                "SKILLPULSE_TOKEN, else <data dir>/operator.token (`skillpulse keys create`)")
 
 
-def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]) -> Any:
+def _get(settings: SettingsOnDemand, state: StackState, path: str, query: dict[str, Any]) -> Any:
     request = Request(f"{state.url}/v1/{path}?{urlencode(query, doseq=True)}", headers=client_headers(settings))
     try:
         with urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
@@ -88,15 +90,17 @@ def _get(settings: Settings, state: StackState, path: str, query: dict[str, Any]
         raise StackStatusError(path, refused.code) from None
 
 
-def from_stack_or_store(settings: Settings, path: str, query: dict[str, Any], local: Callable[[Client], T]) -> T:
+def from_stack_or_store(settings: Settings | SettingsOnDemand, path: str, query: dict[str, Any],
+                        local: Callable[[Client], T]) -> T:
     """`GET /v1/<path>?<query>` on the running stack, else `local(store)` on the store opened
     (and migrated) for this call."""
-    state = find_running_stack(settings.paths.data_dir)
+    on_demand = SettingsOnDemand.of(settings)
+    state = find_running_stack(on_demand.data_dir)
     if state is not None:
-        return cast(T, _get(settings, state, path, query))  # the route's JSON is what `local` returns, as JSON
+        return cast(T, _get(on_demand, state, path, query))  # the route's JSON is what `local` returns, as JSON
     from skillpulse.store import apply_migrations, open_store
 
-    store = open_store(settings)
+    store = open_store(on_demand.settings)
     try:
         apply_migrations(store)
         return local(store)
@@ -114,7 +118,7 @@ def metric_query(params: KpiParams) -> dict[str, Any]:
     return query
 
 
-def fetch_metric(settings: Settings, slug: str, params: KpiParams) -> Any:
+def fetch_metric(settings: Settings | SettingsOnDemand, slug: str, params: KpiParams) -> Any:
     """A catalogue metric's JSON (a list of rows, or one object for a scalar metric)."""
     def local(store: Client) -> Any:
         from skillpulse.kpi.catalogue import compute
@@ -124,7 +128,7 @@ def fetch_metric(settings: Settings, slug: str, params: KpiParams) -> Any:
     return from_stack_or_store(settings, f"kpi/{slug}", metric_query(params), local)
 
 
-def fetch_summary(settings: Settings, as_of: date, platforms: tuple[str, ...]) -> dict[str, Any]:
+def fetch_summary(settings: Settings | SettingsOnDemand, as_of: date, platforms: tuple[str, ...]) -> dict[str, Any]:
     def local(store: Client) -> dict[str, Any]:
         from skillpulse.kpi.summary import contract_summary
 
@@ -148,7 +152,7 @@ def fetch_freshness(settings: Settings, platforms: tuple[str, ...]) -> Freshness
     return Freshness.model_validate(found)
 
 
-def fetch_dead_letters(settings: Settings, *, reason: str, limit: int) -> list[dict[str, Any]]:
+def fetch_dead_letters(settings: Settings | SettingsOnDemand, *, reason: str, limit: int) -> list[dict[str, Any]]:
     def local(store: Client) -> list[dict[str, Any]]:
         from skillpulse.dead_letters import list_dead_letters
 

@@ -2,38 +2,71 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import json
 import logging
-import signal
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from skillpulse.cli.backup import backup, restore
-from skillpulse.cli.erase import erase
-from skillpulse.cli.ingest import ingest
-from skillpulse.cli.report import report
-from skillpulse.cli.tools import tools
-from skillpulse.config import Settings, get_settings
+from skillpulse.config import SettingsOnDemand
 from skillpulse.contract import PLATFORMS
 from skillpulse.errors import SkillpulseError
 
 if TYPE_CHECKING:
+    from skillpulse.config import Settings
     from skillpulse.dead_letters import ReplayOutcome
+
+# The commands of their own modules, as "module:attribute", imported when one is looked
+# for: a command then loads its own module only, not every other command's imports.
+_COMMANDS_ELSEWHERE = {
+    "backup": "skillpulse.cli.backup:backup",
+    "dashboards": "skillpulse.cli.dashboards:dashboards",
+    "erase": "skillpulse.cli.erase:erase",
+    "ingest": "skillpulse.cli.ingest:ingest",
+    "keys": "skillpulse.cli.keys:keys",
+    "loadtest": "skillpulse.cli.loadtest:loadtest",
+    "report": "skillpulse.cli.report:report",
+    "restore": "skillpulse.cli.backup:restore",
+    "sources": "skillpulse.cli.sources:sources",
+    "tools": "skillpulse.cli.tools:tools",
+}
+
+
+# Commands that ask the running stack when one runs: their settings are built when needed,
+# so that asking the stack builds none but the data dir's.
+_STACK_CLIENT_GROUPS = frozenset({"kpi", "dlq"})
+
+
+def _on_demand(ctx: click.Context) -> SettingsOnDemand:
+    found = ctx.obj
+    if isinstance(found, SettingsOnDemand):
+        return found
+    from skillpulse.config import Settings
+
+    assert isinstance(found, Settings)
+    return SettingsOnDemand.of(found)
 
 
 def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    return settings
+    return _on_demand(ctx).settings
 
 
 class _Commands(click.Group):
     """The package's own errors (a missing extra, a busy store, a refused request) end the
-    command with their message, not a traceback."""
+    command with their message, not a traceback. The commands of `_COMMANDS_ELSEWHERE`
+    are added when first looked for."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS_ELSEWHERE and cmd_name not in self.commands:
+            module, attribute = _COMMANDS_ELSEWHERE[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS_ELSEWHERE})
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,8 +85,8 @@ def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(max(level, logging.INFO))  # its DEBUG prints fetched records: payloads
-    settings = get_settings()
-    ctx.obj = settings.with_data_dir(data_dir) if data_dir else settings
+    on_demand = SettingsOnDemand(data_dir)
+    ctx.obj = on_demand if ctx.invoked_subcommand in _STACK_CLIENT_GROUPS else on_demand.settings
 
 
 @main.command()
@@ -68,12 +101,12 @@ def migrate(ctx: click.Context, print_sql: bool) -> None:
     settings = _settings(ctx)
     topology = topology_of(settings.clickhouse)
     if print_sql:
-        from skillpulse.store.migrations import migration_files, sql_only, statements
+        from skillpulse.store.migrations import migration_files, runnable, statements
 
         for migration in migration_files():
             click.echo(f"-- {migration.path.name}")
             for statement in statements(migration.path.read_text()):
-                for rendered in topology.render(statement) if topology else [sql_only(statement)]:
+                for rendered in runnable(statement, topology):
                     click.echo(rendered + ";")
         return
     try:
@@ -91,6 +124,9 @@ def migrate(ctx: click.Context, print_sql: bool) -> None:
 @click.pass_context
 def up(ctx: click.Context, port: int | None, role: str) -> None:
     """Run the stack until Ctrl-C; print its URLs."""
+    import asyncio  # here and in the other commands that run a loop: `kpi` and `dlq list` need none
+    import signal
+
     from skillpulse.stack_client import free_port_if_taken, pipeline
     from skillpulse.stack_state import find_running_stack
 
@@ -169,7 +205,7 @@ def _metric_command(slug: str, help_text: str) -> click.Command:
         try:
             params = KpiParams(start=start.date(), end=end.date(), window_days=window_days, min_logins=min_logins,
                                platforms=platforms, organisation=organisation)
-            result = fetch_metric(_settings(ctx), slug, params)
+            result = fetch_metric(_on_demand(ctx), slug, params)
         except (ValidationError, ValueError) as exc:
             raise click.BadParameter(str(exc)) from None
         if as_json:
@@ -198,7 +234,7 @@ def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json:
     """The contract table: value, target and progress of each agreement KPI."""
     from skillpulse.stack_client import fetch_summary
 
-    table = fetch_summary(_settings(ctx), as_of.date() if as_of else date.today(), platforms)
+    table = fetch_summary(_on_demand(ctx), as_of.date() if as_of else date.today(), platforms)
     if as_json:
         click.echo(json.dumps(table, indent=2))
         return
@@ -215,6 +251,8 @@ def summary(ctx: click.Context, as_of: Any, platforms: tuple[str, ...], as_json:
 @click.pass_context
 def demo(ctx: click.Context, users: int, days: int, seed: int, end: Any) -> None:
     """Start the embedded stack, simulate DAYS x USERS through the collector, print the KPIs."""
+    import asyncio
+
     from skillpulse.cli.demo import run_demo
 
     asyncio.run(run_demo(_settings(ctx), users=users, days=days, seed=seed, end=end.date() if end else None))
@@ -228,6 +266,8 @@ def demo(ctx: click.Context, users: int, days: int, seed: int, end: Any) -> None
 @click.pass_context
 def simulate(ctx: click.Context, users: int, days: int, rate: float, seed: int) -> None:
     """Send realistic traffic to the running stack (or an in-process one)."""
+    import asyncio
+
     from skillpulse.cli.demo import run_simulation
 
     asyncio.run(run_simulation(_settings(ctx), users=users, days=days, rate=rate, seed=seed))
@@ -247,7 +287,7 @@ def dlq_list(ctx: click.Context, reason: str, limit: int, as_json: bool) -> None
     """List dead letters, newest first."""
     from skillpulse.stack_client import fetch_dead_letters
 
-    letters = fetch_dead_letters(_settings(ctx), reason=reason, limit=limit)
+    letters = fetch_dead_letters(_on_demand(ctx), reason=reason, limit=limit)
     if as_json:
         click.echo(json.dumps(letters, indent=2))
         return
@@ -263,6 +303,8 @@ def dlq_list(ctx: click.Context, reason: str, limit: int, as_json: bool) -> None
 @click.pass_context
 def dlq_replay(ctx: click.Context, reason: str) -> None:
     """Send dead letters not yet replayed back to the events topic (after a fix)."""
+    import asyncio
+
     from skillpulse.stack_client import pipeline
 
     async def run() -> ReplayOutcome:
@@ -285,10 +327,3 @@ def export_schemas(out: Path | None) -> None:
     for path in write_schemas(out):
         click.echo(str(path))
 
-
-main.add_command(backup)
-main.add_command(restore)
-main.add_command(erase)
-main.add_command(ingest)
-main.add_command(report)
-main.add_command(tools)

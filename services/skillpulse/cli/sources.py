@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import SecretStr
 
+from skillpulse.cli.blog import blog
 from skillpulse.config import Settings
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 @click.group()
 def sources() -> None:
     """Adapters that bring events from the platforms' own systems."""
+
+
+sources.add_command(blog)
 
 
 def _since_ms(value: str | None) -> int:

@@ -116,13 +116,20 @@ _MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (version UInt
                      "ENGINE = MergeTree ORDER BY version")
 
 
+def runnable(statement: str, topology: ClusterTopology | None = None) -> list[str]:
+    """What runs for one statement of a migration (and what `migrate --print-sql` prints): its
+    cluster form on a `topology` (store/topology.py), else its SQL without comments and layout
+    (what the checksum covers)."""
+    return topology.render(statement) if topology else [sql_only(statement)]
+
+
 def apply_migrations(client: Client, topology: ClusterTopology | None = None) -> list[str]:
     """Apply pending migrations; return the names applied now (empty when up to date).
-    With a `topology`, each statement runs in its cluster form (store/topology.py); the
-    checksums stay those of the one source."""
+    With a `topology`, each statement runs in its cluster form; the checksums stay those
+    of the one source."""
 
     def run(statement: str) -> None:
-        for rendered in topology.render(statement) if topology else [statement]:
+        for rendered in runnable(statement, topology):
             client.command(rendered)
 
     run(_MIGRATIONS_TABLE)

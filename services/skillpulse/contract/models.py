@@ -1,14 +1,5 @@
-"""Event contract v1: what platforms send, and what travels on Kafka.
-
-Two shapes share every type-specific field:
-
-* the **platform event** (HTTP body) carries the platform's own `user_id`;
-* the **pseudonymous record** (Kafka value, `skillpulse.events.v1`) carries
-  `user_key` instead, plus the source `platform` (taken from the API key, never from
-  the body) and the collector's `received_at`.
-
-Both are strict and forbid unknown fields, so a typo is an error, not a silent drop.
-"""
+"""The contract's pydantic types: the platform events and the pseudonymous records (see
+`skillpulse.contract`)."""
 
 from __future__ import annotations
 
@@ -22,14 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
-SCHEMA_VERSION: Literal["v1"] = "v1"
-PLATFORMS = ("skilltech.tools", "skilltech.tube", "skilltech.cafe")
-
-EventType = Literal["login", "tool_use", "training"]
-LoginMethod = Literal["password", "sso", "oauth", "other"]
-ToolCategory = Literal["content_creation", "collaboration", "assessment", "communication", "video", "other"]
-ToolAction = Literal["open", "create", "edit", "publish", "share", "other"]
-TrainingStatus = Literal["enrolled", "started", "completed", "passed", "failed"]
+from skillpulse.contract.vocabulary import SCHEMA_VERSION, LoginMethod, ToolAction, ToolCategory, TrainingStatus
 
 # What the store holds without clamping or wrapping (chDB 26.9, measured): DateTime64(3)
 # spans 1900..2299, but `toDate(occurred_at)` (Date: 1970-01-01..2149-06-06) and the TTLs'

@@ -1,8 +1,5 @@
-"""Typed settings, one class per concern, read from `SKILLPULSE_*` environment variables.
-
-`get_settings()` is cached; tests and the CLI build their own `Settings` (or call
-`get_settings.cache_clear()`) instead of patching globals.
-"""
+"""The settings classes (see `skillpulse.config`). Their schemas are built when one is
+first made (`defer_build`): a command that makes `PathSettings` alone builds no other."""
 
 from __future__ import annotations
 
@@ -10,14 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skillpulse.contract import PLATFORMS, ToolCategory, TrainingStatus
 
 
 def _env(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, extra="ignore")
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", defer_build=True)
 
 
 class PathSettings(BaseSettings):
@@ -209,6 +206,8 @@ class QuerySettings(BaseSettings):
 
 
 class Settings(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     paths: PathSettings = Field(default_factory=PathSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     broker: EmbeddedBrokerSettings = Field(default_factory=EmbeddedBrokerSettings)
