@@ -35,7 +35,10 @@ NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")}
+    # The memory broker: the board's figures are the subject, not what survives a kill
+    # (tests/faults/test_broker_kill.py runs the durable one).
+    return {k: v for k, v in os.environ.items() if not k.startswith("SKILLPULSE_")} | {
+        "SKILLPULSE_BROKER_STORAGE": "memory"}
 
 
 def _logins(today: date) -> list[dict[str, str]]:
