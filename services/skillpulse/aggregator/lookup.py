@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 _LOOKUP_CHUNK = 20_000
-_MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 quoted ids are ~800 KB; the default limit is 256 KiB
+_MAX_QUERY_BYTES = 4 * 1024 * 1024  # 20,000 ids are ~740 KB; the default limit is 256 KiB
 
 
 def stored_keys(store: Client, select_where_in: str, ids: list[uuid.UUID]) -> set[tuple[str, uuid.UUID]]:
@@ -21,8 +21,10 @@ def stored_keys(store: Client, select_where_in: str, ids: list[uuid.UUID]) -> se
     found: set[tuple[str, uuid.UUID]] = set()
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         # Written inline: the ids are uuid.UUID objects (hex and dashes only), and the
-        # client's parameter escaping costs more than the lookup itself.
-        listed = ",".join(f"'{event_id}'" for event_id in ids[start:start + _LOOKUP_CHUNK])
-        result = store.query(f"{select_where_in} ({listed})", settings={"max_query_size": _MAX_QUERY_BYTES})
+        # client's parameter escaping costs more than the lookup itself. One string split
+        # by the engine rather than a list of literals: the parser builds no node per id.
+        listed = ",".join(map(str, ids[start:start + _LOOKUP_CHUNK]))
+        result = store.query(f"{select_where_in} (SELECT toUUID(arrayJoin(splitByChar(',', '{listed}'))))",
+                             settings={"max_query_size": _MAX_QUERY_BYTES})
         found.update((platform, event_id) for platform, event_id in result.result_rows)
     return found
