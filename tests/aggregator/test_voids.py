@@ -126,7 +126,7 @@ def test_a_withdrawal_interrupted_after_the_delete_is_finished_by_the_next_batch
     def dies(*_: object) -> None:
         raise RuntimeError("the aggregator died here")
 
-    monkeypatch.setattr(voids, "_recompute", dies)
+    monkeypatch.setattr(voids, "recompute_rollups", dies)
     with pytest.raises(RuntimeError):
         _write(store, void(completed))
     assert completed not in _ids(store)  # deleted, but user_days still has ana

@@ -7,11 +7,22 @@ from pathlib import Path
 import chdb
 import pytest
 from click.testing import CliRunner
+from clickhouse_connect.driver.client import Client
 
 from skillpulse.cli import main
 from skillpulse.config import get_settings
-from skillpulse.store.migrations import migration_files, statements
-from skillpulse.store.topology import ClusterTopology, UnsupportedStatement, null_tables, render_statement
+from skillpulse.store import login_counts, recompute
+from skillpulse.store.erasure import StringColumns, deletion
+from skillpulse.store.migrations import migration_files, sql_only, statements
+from skillpulse.store.topology import (
+    ClusterTopology,
+    UnsupportedStatement,
+    distributed_cluster,
+    null_tables,
+    render_statement,
+    run_statement,
+    store_topology,
+)
 
 CLUSTER = ClusterTopology("skillpulse", null_tables())
 
@@ -99,7 +110,7 @@ def test_a_column_change_reaches_the_distributed_table_too_and_an_index_only_the
 
 
 def test_a_statement_without_a_cluster_rule_is_refused() -> None:
-    for statement in ("INSERT INTO events VALUES (1)", "CREATE VIEW v AS SELECT 1", "OPTIMIZE TABLE events FINAL",
+    for statement in ("INSERT INTO events VALUES (1)", "CREATE VIEW v AS SELECT 1", "DROP TABLE events",
                       "CREATE TABLE t (a UInt8) ENGINE = Memory"):
         with pytest.raises(UnsupportedStatement):
             render_statement(statement, CLUSTER)
@@ -118,3 +129,57 @@ def test_migrate_prints_the_sql_of_the_configured_topology_and_applies_nothing(t
     assert "CREATE TABLE IF NOT EXISTS events (" in single.output and "ON CLUSTER" not in single.output
     assert "CREATE TABLE IF NOT EXISTS events_local ON CLUSTER 'skillpulse' (" in cluster.output
     assert not (tmp_path / "data" / "clickhouse").exists()  # printed, not applied
+
+
+# ---- the code's runtime statements, through the same rules (run_statement) ----
+
+def test_a_mutation_reaches_the_local_table_of_every_shard() -> None:
+    erased = deletion(StringColumns("events", ["tool_id", "user_key"]))
+    assert render_statement(erased, CLUSTER) == [
+        "ALTER TABLE `events_local` ON CLUSTER 'skillpulse' DELETE WHERE "
+        "position(toString(`tool_id`), {key:String}) > 0 OR position(toString(`user_key`), {key:String}) > 0"]
+    updated = render_statement("ALTER TABLE skillpulse.t UPDATE a = 1 WHERE b = 2", CLUSTER)
+    assert updated == ["ALTER TABLE skillpulse.t_local ON CLUSTER 'skillpulse' UPDATE a = 1 WHERE b = 2"]
+
+
+def test_a_lightweight_delete_truncate_and_optimize_reach_the_local_tables() -> None:
+    withdrawn = "DELETE FROM events WHERE platform = {platform:String} AND event_id IN {ids:Array(UUID)}"
+    assert render_statement(withdrawn, CLUSTER) == [
+        "DELETE FROM events_local ON CLUSTER 'skillpulse' WHERE platform = {platform:String} "
+        "AND event_id IN {ids:Array(UUID)}"]
+    assert render_statement("TRUNCATE TABLE `user_days`", CLUSTER) == [
+        "TRUNCATE TABLE `user_days_local` ON CLUSTER 'skillpulse'"]
+    assert render_statement("OPTIMIZE TABLE user_days FINAL", CLUSTER) == [
+        "OPTIMIZE TABLE user_days_local ON CLUSTER 'skillpulse' FINAL"]
+
+
+def test_the_recount_of_login_day_counts_deletes_on_every_shard_and_counts_through_the_distributed_tables() -> None:
+    """store/login_counts.py's two statements, as the cluster rules render them."""
+    assert render_statement(login_counts._DELETE, CLUSTER) == [
+        "ALTER TABLE login_day_counts_local ON CLUSTER 'skillpulse' DELETE WHERE "
+        "platform = {platform:String} AND day BETWEEN {first:Date} AND {last:Date}"]
+    assert render_statement(login_counts._COUNT, CLUSTER) == [sql_only(login_counts._COUNT)]
+
+
+def test_every_runtime_statement_of_the_rollup_recompute_renders_and_parses() -> None:
+    statements_ = [*recompute._RECOMPUTE_DAYS, *recompute._RECOMPUTE_TOOLS, recompute._CLEAR_USERS,
+                   recompute._CLEAR_DAYS, login_counts._DELETE, login_counts._COUNT,
+                   deletion(StringColumns("event_ids", ["platform"]))]
+    for statement in statements_:
+        for rendered in render_statement(statement, CLUSTER):
+            assert rendered.startswith("INSERT INTO ") or " ON CLUSTER 'skillpulse' " in rendered, rendered
+            assert _parses(rendered.replace("{", "'").replace("}", "'")), rendered  # parameters as literals
+
+
+def test_the_embedded_store_is_one_server_and_a_distributed_events_names_its_cluster(store: Client) -> None:
+    assert store_topology(store) is None
+    assert distributed_cluster("Distributed('skillpulse', 'skillpulse', 'events_local', cityHash64(user_key))") \
+        == "skillpulse"
+    assert distributed_cluster("MergeTree ORDER BY (platform, occurred_at)") is None
+
+
+def test_run_statement_on_one_server_runs_the_statement_as_written(store: Client) -> None:
+    store.command("CREATE TABLE scratch (a UInt8) ENGINE = MergeTree ORDER BY a")
+    store.command("INSERT INTO scratch VALUES (1), (2)")
+    run_statement(store, "ALTER TABLE `scratch` DELETE WHERE a = {a:UInt8}", {"a": 1}, {"mutations_sync": 2})
+    assert store.query("SELECT a FROM scratch").result_rows == [(2,)]

@@ -8,9 +8,10 @@ one, is removed, including those the batch just inserted. Looking after the inse
 before, closes the race between two replicas: whichever checks last sees both.
 
 Removing events: a lightweight DELETE from `events`, then the rollups they fed are
-recomputed from what remains, for their users, days and tools only (the views on
-`events` fire on inserts, never on deletes). Only trainings and tool uses can be
-withdrawn, so `login_days` (B2) never changes. `event_ids` keeps the id: a resend of a
+recomputed from what remains, for their users, days and tools only
+(`store.recompute`). Deletes go through the topology (`store.topology.run_statement`),
+so on a cluster they reach the local tables of every shard. Only trainings and tool
+uses can be withdrawn, so `login_days` (B2) never changes. `event_ids` keeps the id: a resend of a
 withdrawn event is still dropped as a duplicate.
 """
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from skillpulse.aggregator.batch import EVENT_ID, PLATFORM, VOID_COLUMNS, EventRow, Void
 from skillpulse.aggregator.lookup import stored_keys
 from skillpulse.kpi.params import TIMEZONE
-from skillpulse.store.rollups import refresh_daily_activity, refresh_user_activity
+from skillpulse.store.recompute import TouchedKeys, recompute_rollups
+from skillpulse.store.topology import run_statement
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -32,31 +34,6 @@ EventKey = tuple[str, uuid.UUID]  # (platform, event_id)
 
 _WITHDRAWABLE = "type IN ('training', 'tool_use')"
 _DAY = f"toDate(occurred_at, '{TIMEZONE}')"
-_OF_PLATFORM = "platform = {platform:String}"
-_USERS = " AND user_key IN {users:Array(String)} AND "
-_DAYS = " IN {days:Array(Date)}"
-_TOOLS = _OF_PLATFORM + " AND tool_id IN {tools:Array(String)}"
-
-# The recomputations repeat the SELECT of the views that feed these tables
-# (schemas/clickhouse/0003_activity_rollups.sql), for the touched keys only.
-_RECOMPUTE = (
-    f"DELETE FROM user_days WHERE {_OF_PLATFORM}{_USERS}day{_DAYS}",
-    f"INSERT INTO user_days SELECT DISTINCT platform, user_key, {_DAY} AS day, organisation_id FROM events "
-    f"WHERE {_OF_PLATFORM}{_USERS}{_DAY}{_DAYS}",
-)
-_RECOMPUTE_TOOLS = (
-    f"DELETE FROM tool_first_seen WHERE {_TOOLS}",
-    "INSERT INTO tool_first_seen SELECT platform, tool_id, feature, tool_category, min(occurred_at) FROM events "
-    f"WHERE {_TOOLS} GROUP BY platform, tool_id, feature, tool_category",
-)
-
-
-class Withdrawn(NamedTuple):
-    """What the removed events of one platform touched."""
-
-    users: list[str]
-    days: list[Any]  # datetime.date
-    tools: list[str]
 
 
 def record_voids(store: Client, voids: list[Void]) -> None:
@@ -92,30 +69,14 @@ def voided_among(store: Client, rows: list[EventRow], voids: int | None = None) 
 
 def _withdraw(store: Client, platform: str, ids: list[uuid.UUID]) -> int:
     """Queue what the stored events among `ids` fed, then delete them; how many there were."""
-    where = f"{_OF_PLATFORM} AND {_WITHDRAWABLE} AND event_id IN {{ids:Array(UUID)}}"
+    where = f"platform = {{platform:String}} AND {_WITHDRAWABLE} AND event_id IN {{ids:Array(UUID)}}"
     parameters = {"platform": platform, "ids": ids}
     count = int(store.query(f"SELECT count() FROM events WHERE {where}", parameters=parameters).result_rows[0][0])
     if count:
         store.command(f"INSERT INTO void_recompute (platform, user_key, day, tool_id) "
                       f"SELECT platform, user_key, {_DAY}, tool_id FROM events WHERE {where}", parameters=parameters)
-        store.command(f"DELETE FROM events WHERE {where}", parameters=parameters)
+        run_statement(store, f"DELETE FROM events WHERE {where}", parameters)
     return count
-
-
-def _recompute(store: Client, platform: str, withdrawn: Withdrawn) -> None:
-    """The rollups of the touched users, days and tools, from the events that remain.
-    Idempotent: run again after a failure part-way, it gives the same rows."""
-    keys = {"platform": platform, "users": withdrawn.users, "days": withdrawn.days, "tools": withdrawn.tools}
-    for statement in _RECOMPUTE + (_RECOMPUTE_TOOLS if withdrawn.tools else ()):
-        store.command(statement, parameters=keys)
-    # A user or day left with no event at all gets no new row: delete the old ones first.
-    store.command("DELETE FROM user_activity WHERE platform = {platform:String} AND user_key IN {users:Array(String)}",
-                  parameters=keys)
-    refresh_user_activity(store, "platform = {platform:String} AND user_key IN {users:Array(String)}", keys)
-    store.command("DELETE FROM daily_activity WHERE platform = {platform:String} AND day IN {days:Array(Date)}",
-                  parameters=keys)
-    for day in withdrawn.days:
-        refresh_daily_activity(store, (platform, day, day))
 
 
 def finish_pending(store: Client) -> None:
@@ -125,9 +86,9 @@ def finish_pending(store: Client) -> None:
                           "groupUniqArrayIf(tool_id, tool_id != ''), max(queued_at) FROM void_recompute "
                           "GROUP BY platform ORDER BY platform").result_rows
     for platform, users, days, tools, newest in pending:
-        _recompute(store, platform, Withdrawn(list(users), list(days), list(tools)))
-        store.command("DELETE FROM void_recompute WHERE platform = {platform:String} "
-                      "AND queued_at <= {newest:DateTime64(3)}", parameters={"platform": platform, "newest": newest})
+        recompute_rollups(store, platform, TouchedKeys(list(users), list(days), list(tools)))
+        run_statement(store, "DELETE FROM void_recompute WHERE platform = {platform:String} "
+                      "AND queued_at <= {newest:DateTime64(3)}", {"platform": platform, "newest": newest})
 
 
 def remove_events(store: Client, keys: set[EventKey]) -> int:

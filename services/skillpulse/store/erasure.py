@@ -8,10 +8,13 @@ is a pseudonym quoted inside a value (a dead letter's redacted payload). `event_
 no pseudonym: the person's event ids are taken from `events` before those rows go.
 
 Rows leave through mutations that rewrite the parts holding them (`ALTER TABLE … DELETE`,
-synchronous), not through lightweight deletes, which only mask rows until a merge.
+synchronous), not through lightweight deletes, which only mask rows until a merge. On a
+cluster the tables searched are the Distributed ones (every shard's rows), and each
+mutation is rendered by the topology (`store.topology.run_statement`) to run on the local
+tables of every shard, waiting there for both replicas (`mutations_sync`).
 Rollups keyed by the pseudonym lose the person's rows with the rest; the aggregate ones
 (per day or per tool, no pseudonym) are recomputed from the `events` that remain for the
-person's days and tools (`aggregator.voids` does the same for withdrawn events), and those
+person's days and tools (`store.recompute`, as for withdrawn events), and those
 days are queued for the background refresher too, with no user, so rollups it keeps are
 recounted as well.
 
@@ -30,13 +33,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
-from skillpulse.aggregator.voids import Withdrawn, _recompute
 from skillpulse.config import Settings
 from skillpulse.contract import UserId
 from skillpulse.credentials import pseudonym_secret
 from skillpulse.errors import SkillpulseError
 from skillpulse.kpi.params import TIMEZONE
 from skillpulse.pseudonym import Pseudonymiser
+from skillpulse.store.recompute import TouchedKeys, recompute_rollups
+from skillpulse.store.topology import LOCAL_SUFFIX, run_statement
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -94,15 +98,21 @@ def receipt_json(receipt: ErasureReceipt) -> dict[str, Any]:
             "rows_removed": receipt.rows_removed, "finished": receipt.finished}
 
 
+# On a cluster, a Distributed table stands for its local one (which holds one shard's rows).
+_STORING_TABLES = (
+    "SELECT name FROM system.tables WHERE database = currentDatabase() "
+    "AND (engine = 'Distributed' OR has_own_data AND engine NOT IN ('MaterializedView', 'View')) "
+    "AND name NOT IN (SELECT name || {local_suffix:String} FROM system.tables "
+    "WHERE database = currentDatabase() AND engine = 'Distributed')")
+
+
 def string_columns(store: Client) -> list[StringColumns]:
     """Every table of the database that stores rows, with its string-typed columns
     (String, FixedString, LowCardinality, Nullable, Array, Map of them); views excluded."""
     found = store.query(
         "SELECT table, groupArray(name) FROM system.columns "
-        "WHERE database = currentDatabase() AND type LIKE '%String%' AND table IN ("
-        "  SELECT name FROM system.tables WHERE database = currentDatabase() AND has_own_data"
-        "  AND engine NOT IN ('MaterializedView', 'View')) "
-        "GROUP BY table ORDER BY table").result_rows
+        f"WHERE database = currentDatabase() AND type LIKE '%String%' AND table IN ({_STORING_TABLES}) "
+        "GROUP BY table ORDER BY table", parameters={"local_suffix": LOCAL_SUFFIX}).result_rows
     return [StringColumns(table, sorted(columns)) for table, columns in found]
 
 
@@ -113,6 +123,12 @@ def _quoted(name: str) -> str:
 def holding(columns: StringColumns) -> str:
     """SQL true for a row of `columns.table` that holds `{key:String}` in any string column."""
     return " OR ".join(f"position(toString({_quoted(column)}), {{key:String}}) > 0" for column in columns.columns)
+
+
+def deletion(columns: StringColumns) -> str:
+    """The mutation that removes the rows of `columns.table` holding `{key:String}`, written
+    for one server (`run_statement` renders it for a cluster)."""
+    return f"ALTER TABLE {_quoted(columns.table)} DELETE WHERE {holding(columns)}"
 
 
 def rows_holding(store: Client, user_key: str, tables: list[StringColumns] | None = None) -> dict[str, int]:
@@ -138,7 +154,7 @@ def _recompute_aggregates(store: Client, platform: str, days: list[date], tools:
     """The per-day and per-tool rollups of `days` and `tools`, from the events that remain."""
     if not days and not tools:
         return
-    _recompute(store, platform, Withdrawn(users=[], days=days, tools=tools))
+    recompute_rollups(store, platform, TouchedKeys(users=[], days=days, tools=tools))
     if days:  # for rollups the background refresher keeps: recount these days, for no user
         store.insert("rollup_queue", [[platform, NO_USER, day] for day in days],
                      column_names=["platform", "user_key", "day"])
@@ -178,13 +194,12 @@ def erase_user(store: Client, platform: str, user_key: str, *, requested_by: str
         where = "platform = {platform:String} AND event_id IN {ids:Array(UUID)}"
         removed["event_ids"] = int(store.query(f"SELECT count() FROM event_ids WHERE {where}",
                                                parameters=ids).result_rows[0][0])
-        store.command(f"ALTER TABLE event_ids DELETE WHERE {where}", parameters=ids, settings=_SYNC)
+        run_statement(store, f"ALTER TABLE event_ids DELETE WHERE {where}", ids, _SYNC)
     tables = [columns for columns in string_columns(store) if columns.table != RECEIPTS]
     holding_rows = rows_holding(store, user_key, tables)
     for columns in tables:
         if columns.table in holding_rows:
-            store.command(f"ALTER TABLE {_quoted(columns.table)} DELETE WHERE {holding(columns)}",
-                          parameters=of_user, settings=_SYNC)
+            run_statement(store, deletion(columns), of_user, _SYNC)
             removed[columns.table] = holding_rows[columns.table]
     _recompute_aggregates(store, platform, days, tools)
     receipt = receipt._replace(rows_removed=removed, finished=True)

@@ -15,6 +15,17 @@ sharded, replicated form:
   writes through the target's Distributed table, so its rows reach their shard;
 - an `INSERT … SELECT` (a backfill) runs once, on one node, through the Distributed tables.
 
+The code's own runtime statements go through the same rules (`run_statement`), with the
+topology read from the store itself (`store_topology`: on a cluster `events` is a
+Distributed table), so no call site writes a cluster variant:
+
+- a mutation (`ALTER TABLE … DELETE/UPDATE`), a lightweight `DELETE FROM`, a `TRUNCATE` or
+  an `OPTIMIZE` runs on the local table `ON CLUSTER` (a Distributed table takes none of
+  them); the caller's settings travel with it to every node (`mutations_sync` waits
+  there for the shard's replicas, and `ON CLUSTER` waits for every shard);
+- an `INSERT … SELECT` runs as written: it reads through the Distributed tables and each
+  row reaches its shard.
+
 A statement of any other shape is refused, so a new migration cannot silently stay
 single-server: `tests/store/test_topology.py` renders every file."""
 
@@ -22,10 +33,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from skillpulse.config import ClickHouseSettings
 from skillpulse.errors import SkillpulseError
 from skillpulse.store.migrations import migration_files, sql_only, statements
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 LOCAL_SUFFIX = "_local"
 MERGING_ENGINES = ("ReplacingMergeTree", "AggregatingMergeTree", "SummingMergeTree", "CollapsingMergeTree")
@@ -38,8 +53,14 @@ _CREATE_VIEW = re.compile(
     re.DOTALL)
 _CREATE_NULL = re.compile(r"^CREATE TABLE (?P<exists>IF NOT EXISTS )?(?P<name>\w+) (?P<columns>\(.*\)) ENGINE = Null$",
                           re.DOTALL)
-_INSERT_SELECT = re.compile(r"^INSERT INTO \w+ (?:\([^()]*\) )?SELECT ", re.DOTALL)
-_ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<rest>.*)$", re.DOTALL)
+# A table as the code names it: `name`, `db.name`, either quoted in backticks.
+_TABLE = r"(?P<database>\w+\.|`\w+`\.)?(?P<quote>`?)(?P<name>\w+)(?P=quote)"
+_INSERT_SELECT = re.compile(r"^INSERT INTO (?:\w+\.)?`?\w+`? (?:\([^()]*\) )?SELECT ", re.DOTALL)
+_ALTER = re.compile(rf"^ALTER TABLE {_TABLE} (?P<rest>.*)$", re.DOTALL)
+_DELETE_FROM = re.compile(rf"^DELETE FROM {_TABLE} (?P<rest>WHERE .*)$", re.DOTALL)
+_TRUNCATE_OR_OPTIMIZE = re.compile(rf"^(?P<verb>TRUNCATE|OPTIMIZE) TABLE (?P<exists>IF EXISTS )?{_TABLE}(?P<rest>.*)$",
+                                   re.DOTALL)
+_DISTRIBUTED_CLUSTER = re.compile(r"^Distributed\('(?P<cluster>\w+)'")
 # Column changes also reach the Distributed table, which copied the columns when it was made.
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b")
 _CLAUSE = re.compile(r",\s*(?=(?:ADD|DROP|MODIFY|RENAME|COMMENT|MATERIALIZE|UPDATE|DELETE|CLEAR)\b)")
@@ -48,7 +69,7 @@ _ORDER_BY = re.compile(r"\bORDER BY (\(.*?\)|\S+?)(?= TTL\b| SETTINGS\b| PARTITI
 
 
 class UnsupportedStatement(SkillpulseError):
-    """A migration statement the cluster renderer has no rule for: add one here."""
+    """A statement the cluster renderer has no rule for: add one here."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,44 @@ def topology_of(settings: ClickHouseSettings) -> ClusterTopology | None:
     return ClusterTopology(settings.cluster, null_tables()) if settings.cluster else None
 
 
+def store_topology(store: Client) -> ClusterTopology | None:
+    """The topology `store` holds: a cluster's when `events` is a Distributed table (its
+    cluster named in the engine), else None (one server, the embedded store, or none
+    migrated yet). Read from the store on each call: a cheap look at `system.tables`."""
+    found = store.query("SELECT engine_full FROM system.tables WHERE database = currentDatabase() "
+                        "AND name = 'events' AND engine = 'Distributed'").result_rows
+    cluster = distributed_cluster(found[0][0]) if found else None
+    return ClusterTopology(cluster, null_tables()) if cluster else None
+
+
+def distributed_cluster(engine_full: str) -> str | None:
+    """The cluster a Distributed table's engine (`system.tables.engine_full`) names."""
+    match = _DISTRIBUTED_CLUSTER.match(engine_full)
+    return match["cluster"] if match else None
+
+
+def run_statement(store: Client, statement: str, parameters: dict[str, Any] | None = None,
+                  settings: dict[str, Any] | None = None) -> None:
+    """Run `statement`, written for one server, in the topology `store` holds."""
+    topology = store_topology(store)
+    for rendered in topology.render(statement) if topology else [statement]:
+        store.command(rendered, parameters=parameters, settings=settings)
+
+
+def local_name(name: str) -> str:
+    """The local table behind the Distributed table `name`, on a cluster."""
+    return name + LOCAL_SUFFIX
+
+
+def logical_name(name: str) -> str:
+    """The name the code uses for the table `name` of a cluster node: `events` for `events_local`."""
+    return name.removesuffix(LOCAL_SUFFIX)
+
+
+def _local(match: re.Match[str]) -> str:
+    return f"{match['database'] or ''}{match['quote']}{local_name(match['name'])}{match['quote']}"
+
+
 def sharding_key(columns: str, engine: str, rest: str) -> str:
     if re.search(r"[(,] ?user_key ", columns):
         return "cityHash64(user_key)"
@@ -88,7 +147,7 @@ def sharding_key(columns: str, engine: str, rest: str) -> str:
 
 
 def _table(match: re.Match[str], topology: ClusterTopology) -> list[str]:
-    name, local, exists = match["name"], match["name"] + LOCAL_SUFFIX, match["exists"] or ""
+    name, local, exists = match["name"], local_name(match["name"]), match["exists"] or ""
     # {shard} and {replica} are each node's macros, {database} ClickHouse's own.
     path = "'/clickhouse/tables/{shard}/{database}/" + local + "', '{replica}'"
     args = f"{path}, {match['args']}" if match["args"] else path
@@ -109,16 +168,17 @@ def _view(match: re.Match[str], topology: ClusterTopology) -> list[str]:
         # Fed on whichever node took the insert: the Distributed target places each row.
         return [f"CREATE MATERIALIZED VIEW {match['exists'] or ''}{match['name']} {topology.on_cluster} "
                 f"TO {match['target']} AS {match['select']}"]
-    select = _FROM.sub(lambda source: f"{source[1]} {source[2]}{LOCAL_SUFFIX}", match["select"])
+    select = _FROM.sub(lambda source: f"{source[1]} {local_name(source[2])}", match["select"])
     return [f"CREATE MATERIALIZED VIEW {match['exists'] or ''}{match['name']} {topology.on_cluster} "
-            f"TO {match['target']}{LOCAL_SUFFIX} AS {select}"]
+            f"TO {local_name(match['target'])} AS {select}"]
 
 
 def _alter(match: re.Match[str], topology: ClusterTopology) -> list[str]:
-    local = [f"ALTER TABLE {match['name']}{LOCAL_SUFFIX} {topology.on_cluster} {match['rest']}"]
+    local = [f"ALTER TABLE {_local(match)} {topology.on_cluster} {match['rest']}"]
     clauses = _CLAUSE.split(match["rest"])
     if all(_COLUMN_CHANGE.match(clause) for clause in clauses):
-        return local + [f"ALTER TABLE {match['name']} {topology.on_cluster} {match['rest']}"]
+        distributed = f"{match['database'] or ''}{match['quote']}{match['name']}{match['quote']}"
+        return local + [f"ALTER TABLE {distributed} {topology.on_cluster} {match['rest']}"]
     if any(_COLUMN_CHANGE.match(clause) for clause in clauses):
         raise UnsupportedStatement("an ALTER mixing column changes with other clauses: split it in two")
     return local
@@ -138,4 +198,8 @@ def render_statement(statement: str, topology: ClusterTopology) -> list[str]:
         return [sql]  # once, on the node migrate talks to, through the Distributed tables
     if alter := _ALTER.match(sql):
         return _alter(alter, topology)
+    if delete := _DELETE_FROM.match(sql):
+        return [f"DELETE FROM {_local(delete)} {topology.on_cluster} {delete['rest']}"]
+    if verb := _TRUNCATE_OR_OPTIMIZE.match(sql):
+        return [f"{verb['verb']} TABLE {verb['exists'] or ''}{_local(verb)} {topology.on_cluster}{verb['rest']}"]
     raise UnsupportedStatement(f"no cluster rule for a statement starting {sql[:40]!r}")
