@@ -15,6 +15,15 @@ changes nothing, and running it once more over events it missed completes it. A 
 into a counter (SummingMergeTree: `login_day_counts`) cannot be run twice: its days are
 recounted from `events` instead (`skillpulse.store.login_counts`).
 
+On a cluster (`store.topology`) the views read `events_local` and write each target's
+local table, on every node. Their definitions are read back in the code's names (the
+Distributed `events` and targets), so a re-run reads the chosen rows of every shard
+through `events` and writes through the target's Distributed table. A per-user target is
+sharded by `user_key` like `events`, so its rows land on the shard the view would have
+written them on; `event_ids` and `tool_first_seen` go to the shard of their own key, which
+their readers do not mind (they read through the Distributed tables, and the views
+already spread one tool's or one id's rows over the shards that hold its events).
+
 `events` is not sorted by offset, so the lookup reads a column scan: it runs only
 where a replay is possible, for a partition whose batch does not start where this
 process's last stored batch of it ended (the process's first batch of it, a retry
@@ -34,6 +43,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from skillpulse.errors import SkillpulseError
 from skillpulse.kpi.params import TIMEZONE
 from skillpulse.store.login_counts import recount_login_days
+from skillpulse.store.topology import ClusterTopology, logical_name, run_statement, store_topology
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -60,6 +70,15 @@ class StoredRecord(NamedTuple):
 
 class ViewRepairError(SkillpulseError, RuntimeError):
     """A view on `events` has a definition the repair cannot re-run over chosen rows."""
+
+
+class ViewOnEvents(NamedTuple):
+    """A materialized view on `events` as the store describes it (`system.tables`)."""
+
+    name: str
+    select: str  # as_select: its SELECT, tables qualified with the database
+    create: str  # create_table_query: names its target
+    columns: list[str]  # the view's columns, in order: the target's columns it fills
 
 
 class ReplayGuard:
@@ -131,42 +150,68 @@ def _recount_login_days(store: Client, keys: list[tuple[int, int, uuid.UUID]]) -
         recount_login_days(store, platform, first, last)
 
 
+def _source(topology: ClusterTopology | None) -> str:
+    """The table the views on `events` read: the local one on a cluster."""
+    return "events_local" if topology else "events"
+
+
+def views_on_events(store: Client, topology: ClusterTopology | None) -> list[ViewOnEvents]:
+    views = store.query(
+        "SELECT v.name, v.as_select, v.create_table_query FROM system.tables AS v "
+        "WHERE v.database = currentDatabase() AND v.engine = 'MaterializedView' AND v.name IN "
+        "(SELECT arrayJoin(dependencies_table) FROM system.tables WHERE database = currentDatabase() "
+        "AND name = {source:String}) ORDER BY v.name", parameters={"source": _source(topology)}).result_rows
+    columns: dict[str, list[str]] = {table: list(names) for table, names in store.query(
+        "SELECT table, groupArray(name) FROM (SELECT table, name FROM system.columns "
+        "WHERE database = currentDatabase() AND table IN {views:Array(String)} ORDER BY table, position) "
+        "GROUP BY table", parameters={"views": [name for name, _, _ in views]}).result_rows}
+    return [ViewOnEvents(name, select, create, columns[name]) for name, select, create in views]
+
+
+def view_target(view: ViewOnEvents) -> str:
+    """The table `view` fills, as the code names it (the Distributed one on a cluster)."""
+    target = _TARGET.match(view.create)
+    if target is None:
+        raise ViewRepairError(f"view {view.name} on events names no target table")
+    return logical_name(target.group(1).rsplit(".", 1)[-1])
+
+
+def rerun_statement(view: ViewOnEvents, database: str, topology: ClusterTopology | None) -> str:
+    """The INSERT that runs `view` again over the rows of `events` among `{keys}` (partition,
+    offset, event id), written for one server: on a cluster it reads every shard's rows
+    through `events` and writes through the target's Distributed table."""
+    source = f"FROM {database}.{_source(topology)}"
+    if view.select.count(source) != 1:
+        raise ViewRepairError(f"view {view.name} on events cannot be re-run over chosen rows")
+    rows = (f"(SELECT * FROM {database}.events WHERE (kafka_partition, kafka_offset, event_id) "
+            f"IN {{keys:Array(Tuple(UInt32, UInt64, UUID))}}) AS {_source(topology)}")
+    listed = ", ".join(f"`{column}`" for column in view.columns)
+    return f"INSERT INTO {database}.{view_target(view)} ({listed}) {view.select.replace(source, 'FROM ' + rows)}"
+
+
 def rerun_views(store: Client, records: set[StoredRecord]) -> int:
     """Run every materialized view on `events` again over `records` (already in `events`),
     from their own definitions; how many views ran."""
     if not records:
         return 0
+    topology = store_topology(store)
     database = store.query("SELECT currentDatabase()").result_rows[0][0]
-    views = store.query(
-        "SELECT v.name, v.as_select, v.create_table_query FROM system.tables AS v "
-        "WHERE v.database = currentDatabase() AND v.engine = 'MaterializedView' AND v.name IN "
-        "(SELECT arrayJoin(dependencies_table) FROM system.tables WHERE database = currentDatabase() "
-        "AND name = 'events') ORDER BY v.name").result_rows
-    if not views:  # e.g. a cluster, where the views read events_local: never skip them silently
+    views = views_on_events(store, topology)
+    if not views:  # never skip them silently
         raise ViewRepairError("records of an interrupted insert are in events but no view on events was found")
-    source = f"FROM {database}.events"
-    rows = (f"(SELECT * FROM {database}.events WHERE (kafka_partition, kafka_offset, event_id) "
-            "IN {keys:Array(Tuple(UInt32, UInt64, UUID))}) AS events")
     keys = [(record.partition, record.offset, record.event_id) for record in sorted(records)]
-    counters = {name for (name,) in store.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                                                "AND engine = 'SummingMergeTree'").result_rows}
-    for name, select, create in views:
-        target = _TARGET.match(create)
-        if target is None or select.count(source) != 1:
-            raise ViewRepairError(f"view {name} on events cannot be re-run over chosen rows")
-        counter = target.group(1).rsplit(".", 1)[-1]
-        if counter in counters:
-            if counter != "login_day_counts":  # a count that cannot be repaired: stop, loudly
-                raise ViewRepairError(f"view {name} counts into {counter}, which has no recount")
+    counters = {logical_name(name) for (name,) in store.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND engine LIKE '%SummingMergeTree'").result_rows}
+    for view in views:
+        if view_target(view) in counters:
+            if view_target(view) != "login_day_counts":  # a count that cannot be repaired: stop, loudly
+                raise ViewRepairError(f"view {view.name} counts into {view_target(view)}, which has no recount")
             _recount_login_days(store, keys)
             continue
-        columns = [column for (column,) in store.query(
-            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {view:String} "
-            "ORDER BY position", parameters={"view": name}).result_rows]
-        listed = ", ".join(f"`{column}`" for column in columns)
+        statement = rerun_statement(view, database, topology)
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
-            store.command(f"INSERT INTO {target.group(1)} ({listed}) {select.replace(source, 'FROM ' + rows)}",
-                          parameters={"keys": keys[start:start + _KEYS_PER_STATEMENT]})
+            run_statement(store, statement, {"keys": keys[start:start + _KEYS_PER_STATEMENT]})
     logger.warning("%d records of an interrupted insert were already in events: not stored again, "
                    "%d views completed over them", len(records), len(views))
     return len(views)
