@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 
 from skillpulse.kpi import KpiParams, active_users_series
 from skillpulse.store.login_counts import recount_login_days
+from skillpulse.store.rollups import refresh_pending
 from tests.factories import record_json, store_records
 from tests.kpi.reference import active_users_reference
 
@@ -102,3 +103,16 @@ def test_recount_from_events_gives_the_same_counts(store: Client) -> None:
     assert store.query(counts).result_rows == before
     recount_login_days(store, "skilltech.tools", date(2026, 3, 1), date(2026, 3, 31))  # again: nothing doubles
     assert store.query(counts).result_rows == before
+
+
+def test_a_recount_queues_its_users_so_the_variants_read_the_new_counts(store: Client) -> None:
+    _store(store, LOGINS, batches=2)
+    variant = KpiParams(start=date(2026, 3, 1), end=date(2027, 3, 31), window_days=9, min_logins=3)
+    expected = active_users_series(store, variant)
+    store.command("TRUNCATE TABLE login_day_counts")  # as if the view had missed every login
+    store.command("TRUNCATE TABLE user_active_days")
+    refresh_pending(store, wait_for_visibility=False)
+    assert active_users_series(store, variant) != expected
+    recount_login_days(store, "skilltech.tools", date(2026, 3, 1), date(2027, 3, 31))
+    refresh_pending(store, wait_for_visibility=False)
+    assert active_users_series(store, variant) == expected

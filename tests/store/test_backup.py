@@ -48,7 +48,7 @@ print(json.dumps(figures(open_store(settings)) | {"restored": json.loads(done.ou
 
 
 # Rewritten by the refresher after a restore (a new version of each row): compared merged.
-REFRESHED = {"user_activity", "daily_activity", "rollup_watermark"}
+REFRESHED = {"user_activity", "user_active_days", "daily_activity", "rollup_watermark"}
 
 
 def figures(store: Client) -> dict[str, Any]:

@@ -162,8 +162,8 @@ def test_the_recount_of_login_day_counts_deletes_on_every_shard_and_counts_throu
 
 
 def test_every_runtime_statement_of_the_rollup_recompute_renders_and_parses() -> None:
-    statements_ = [*recompute._RECOMPUTE_DAYS, *recompute._RECOMPUTE_TOOLS, recompute._CLEAR_USERS,
-                   recompute._CLEAR_DAYS, login_counts._DELETE, login_counts._COUNT,
+    statements_ = [*recompute._RECOMPUTE_DAYS, *recompute._RECOMPUTE_TOOLS, *recompute._CLEAR_USERS,
+                   recompute._CLEAR_DAYS, login_counts._DELETE, login_counts._COUNT, login_counts._QUEUE,
                    deletion(StringColumns("event_ids", ["platform"]))]
     for statement in statements_:
         for rendered in render_statement(statement, CLUSTER):

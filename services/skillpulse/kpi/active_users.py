@@ -3,9 +3,10 @@ days), as exact daily series over Europe/Luxembourg calendar days.
 
 Default definitions read the per-user runs kept in `user_activity` (fast path); any
 other window, threshold or an organisation filter recomputes runs for the requested
-range (general path) from the day rollups: B2 from `login_day_counts` (one key prefix
-per organisation or for all, read in user order), WAU/MAU from `user_days`. Both paths
-use `rolling`'s builders.
+range (general path) from each user's days and logins in `user_active_days` (one row per
+user and organisation, or for all). Both tables are refreshed together, for the same
+queued users, so both paths are equally current (a few seconds behind ingest, until the
+refresher's next round). Both use `rolling`'s builders.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, MAU_WINDOW_DAYS, WAU_WINDOW_DAYS, KpiParams
-from skillpulse.kpi.rolling import ALL_ORGANISATIONS, active_days_sql, login_days_sql, runs_expr, series_sql
+from skillpulse.kpi.rolling import ALL_ORGANISATIONS, runs_expr, series_sql, user_days_sql
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -25,22 +26,16 @@ FAST_COLUMNS = {("login", B2_WINDOW_DAYS, B2_MIN_LOGINS): "b2", ("any", WAU_WIND
 
 _FAST_SOURCE = "SELECT {column} AS runs FROM user_activity FINAL WHERE platform IN {{platforms:Array(String)}}"
 
-_ORGANISATION = "({organisation:String} = '' OR organisation_id = {organisation:String})"
-_RANGE = "day BETWEEN {start:Date} - ({window:UInt32} - 1) AND {end:Date}"
-_WHERE = f"platform IN {{platforms:Array(String)}} AND {_RANGE}"
-# login_day_counts keeps all organisations' logins under ALL_ORGANISATIONS.
-_LOGINS_OF = f"if({{organisation:String}} = '', {ALL_ORGANISATIONS}, {{organisation:String}})"
+# user_active_days keeps every organisation's users under ALL_ORGANISATIONS too.
+_USERS_OF = f"if({{organisation:String}} = '', {ALL_ORGANISATIONS}, {{organisation:String}})"
 
 
 def _general_source(events: str, condition: str = "") -> str:
-    where = f"{_WHERE} AND {condition}" if condition else _WHERE
-    if events == "login":
-        days = login_days_sql(where, "{min_count:UInt32}", _LOGINS_OF)
-    else:
-        days = active_days_sql(f"{where} AND {_ORGANISATION}")
+    where = "platform IN {platforms:Array(String)}" + (f" AND {condition}" if condition else "")
+    days = "login_days" if events == "login" else "days"
     return f"""
-        SELECT {runs_expr("days", "{window:UInt32}", "{min_count:UInt32}", "runs")}
-        FROM ({days}) WHERE length(days) >= {{min_count:UInt32}}"""
+        SELECT {runs_expr(days, "{window:UInt32}", "{min_count:UInt32}", "runs")}
+        FROM ({user_days_sql(where, _USERS_OF)}) WHERE length({days}) >= {{min_count:UInt32}}"""
 
 
 def runs_source(events: Events, window_days: int, min_count: int, *, by_organisation: bool,

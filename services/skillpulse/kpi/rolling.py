@@ -1,10 +1,11 @@
 """Rolling-window activity in SQL, exact, without a per-day fan-out.
 
 Give it, per user, the sorted days of their counted events (a day repeated once per
-event, capped at the threshold). Any `k` consecutive entries d_i ≤ … ≤ d_{i+k-1} make
+event; copies beyond the threshold change nothing). Any `k` consecutive entries d_i ≤ … ≤ d_{i+k-1} make
 the user active exactly on [d_{i+k-1}, d_i + window - 1]; both ends grow with i, so
-dropping empty intervals and joining overlapping or touching ones leaves a few
-disjoint runs per user. A run adds +1 on its first day and -1 after its last; the
+dropping empty intervals and joining overlapping or touching ones (an interval starts a
+run unless it begins by the day after the previous one ends) leaves a few disjoint runs
+per user. A run adds +1 on its first day and -1 after its last; the
 running sum over the calendar is the number of active users per day.
 
 These two builders are the only place that logic is written: the rollup refresh, the
@@ -13,17 +14,24 @@ fast B2/WAU/MAU path and the general path (any window, threshold, organisation) 
 
 from __future__ import annotations
 
+from skillpulse.kpi.params import MAX_LOGINS_PER_DAY, MAX_WINDOW_DAYS
+
 
 def runs_expr(days: str, window: str, min_count: str, name: str) -> str:
-    """SELECT-list SQL defining `<name>` (Array(Tuple(Date, Date))) from the day array `days`."""
-    ivs = f"{name}_intervals"
-    return f"""arrayFilter(iv -> iv.1 <= iv.2, arrayMap(
-        i -> ({days}[i + {min_count} - 1], {days}[i] + ({window} - 1)),
-        range(1, toUInt32(length({days})) - {min_count} + 2))) AS {ivs},
+    """SELECT-list SQL defining `<name>` (Array(Tuple(Date, Date))) from the day array `days`.
+    Whole-array slices and shifts, no per-element index lookups or tuples until the end:
+    this is the per-element cost of every general-path query."""
+    last, reach, first_days, last_days = (f"{name}_{part}" for part in ("last", "reach", "first_days", "last_days"))
+    return f"""arraySlice({days}, {min_count}) AS {last},
+    arrayMap(d -> d + ({window} - 1),
+             arraySlice({days}, 1, greatest(toInt64(length({days})) - {min_count} + 1, 0))) AS {reach},
+    arrayFilter((first, through) -> first <= through, {last}, {reach}) AS {first_days},
+    arrayFilter((through, first) -> first <= through, {reach}, {last}) AS {last_days},
     arrayZip(
-        arrayMap(iv -> iv.1, arrayFilter((iv, i) -> i = 1 OR iv.1 > {ivs}[i - 1].2 + 1, {ivs}, arrayEnumerate({ivs}))),
-        arrayMap(iv -> iv.2, arrayFilter((iv, i) -> i = length({ivs}) OR {ivs}[i + 1].1 > iv.2 + 1,
-                                         {ivs}, arrayEnumerate({ivs})))
+        arrayFilter((first, before) -> first > before + 1, {first_days},
+                    arrayShiftRight({last_days}, 1, toDate(0))),
+        arrayFilter((through, next) -> next > through + 1, {last_days},
+                    arrayShiftLeft({first_days}, 1, toDate('2149-06-06')))
     ) AS {name}"""
 
 
@@ -51,26 +59,20 @@ ORDER BY day
 """
 
 
-# `login_day_counts` keeps every login under its organisation and under this one.
+# `user_active_days` keeps every user's days under their organisations and under this one.
 ALL_ORGANISATIONS = "'*'"
+# ... and a day's logins as that many copies of the day, up to the highest threshold a
+# query may ask (more copies never change whether it is met; fewer would).
+MAX_LOGINS_A_DAY_KEPT = MAX_WINDOW_DAYS * MAX_LOGINS_PER_DAY
 
 
-def login_days_sql(where: str, min_count: str, organisation: str = ALL_ORGANISATIONS) -> str:
-    """Per (platform, user_key), `days`: a day per login, at most `min_count` of them per
-    stored row (more never change whether a threshold of `min_count` is met; a day split
-    over rows not yet summed by a merge still yields at least `min_count`), counting the
-    logins of `organisation` (SQL; all of them by default). Grouped in the table's order,
-    so it streams user after user instead of holding every user at once."""
+def user_days_sql(where: str, organisation: str = ALL_ORGANISATIONS) -> str:
+    """Per (platform, user_key) of `organisation` (SQL; all of them by default): `days`, the
+    sorted days with any event, and `login_days`, the sorted days of their logins, a day
+    once per login (up to MAX_LOGINS_A_DAY_KEPT): both inputs of `runs_expr` as they are,
+    for any threshold, over the user's whole history (days outside a range only yield
+    runs that `series_sql` drops). One row per user (migration 0018), as current as the
+    refresher's last round, like `user_activity`."""
     return f"""
-        SELECT platform, user_key,
-               arraySort(arrayFlatten(groupArray(arrayWithConstant(least(logins, {min_count}), day)))) AS days
-        FROM login_day_counts WHERE organisation = {organisation} AND {where}
-        GROUP BY platform, organisation, user_key
-        SETTINGS optimize_aggregation_in_order = 1"""
-
-
-def active_days_sql(where: str) -> str:
-    """Per (platform, user_key), `days`: each day with any event, once."""
-    return f"""
-        SELECT platform, user_key, arraySort(groupUniqArray(day)) AS days
-        FROM user_days WHERE {where} GROUP BY platform, user_key"""
+        SELECT platform, user_key, days, login_days FROM user_active_days FINAL
+        WHERE organisation = {organisation} AND {where}"""

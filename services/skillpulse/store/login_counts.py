@@ -7,7 +7,10 @@ the view's back (a repair, a restore of `events` alone): the days' rows are dele
 synchronously, then counted again from the events that remain, each login once.
 
 A login of those days stored while a recount runs may be counted twice (by the view and
-by the recount), so recount with the aggregator stopped, as migrations run.
+by the recount), so recount with the aggregator stopped, as migrations run. The recounted
+users' days are queued for the refresher (`rollup_queue`), which rebuilds their
+`user_active_days` (what B2's variants read) and `user_activity` from the new counts on
+its next round.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from skillpulse.kpi.params import TIMEZONE, local_days
+from skillpulse.store.topology import run_statement
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -28,10 +32,14 @@ SELECT platform, organisation, user_key, toDate(occurred_at, '{TIMEZONE}') AS da
 FROM events ARRAY JOIN [organisation_id, '*'] AS organisation
 WHERE type = 'login' AND platform = {{platform:String}} AND {local_days("{first:Date}", "{last:Date}")}
 GROUP BY platform, organisation, user_key, day"""
+_QUEUE = f"""
+INSERT INTO rollup_queue (platform, user_key, day)
+SELECT DISTINCT platform, user_key, day FROM login_day_counts WHERE organisation = '*' AND {_DAYS}"""
 
 
 def recount_login_days(store: Client, platform: str, first: date, last: date) -> None:
     """Count again, from `events`, the logins of `platform` on the Luxembourg days [first, last]."""
     parameters = {"platform": platform, "first": first, "last": last}
-    store.command(_DELETE, parameters=parameters, settings={"mutations_sync": 2})
+    run_statement(store, _DELETE, parameters, {"mutations_sync": 2})  # on a cluster: every shard's local table
     store.command(_COUNT, parameters=parameters)
+    store.command(_QUEUE, parameters=parameters)

@@ -37,7 +37,8 @@ _RECOMPUTE_TOOLS = (
     f"WHERE {_TOOLS} GROUP BY platform, tool_id, feature, tool_category",
 )
 # A user or day left with no event at all gets no new row: their old ones go first.
-_CLEAR_USERS = f"DELETE FROM user_activity WHERE {_OF_PLATFORM} AND user_key IN {{users:Array(String)}}"
+_CLEAR_USERS = tuple(f"DELETE FROM {table} WHERE {_OF_PLATFORM} AND user_key IN {{users:Array(String)}}"
+                     for table in ("user_active_days", "user_activity"))
 _CLEAR_DAYS = f"DELETE FROM daily_activity WHERE {_OF_PLATFORM} AND day{_DAYS}"
 
 
@@ -55,7 +56,8 @@ def recompute_rollups(store: Client, platform: str, touched: TouchedKeys) -> Non
     keys = {"platform": platform, "users": touched.users, "days": touched.days, "tools": touched.tools}
     for statement in _RECOMPUTE_DAYS + (_RECOMPUTE_TOOLS if touched.tools else ()):
         run_statement(store, statement, keys)
-    run_statement(store, _CLEAR_USERS, keys)
+    for statement in _CLEAR_USERS:
+        run_statement(store, statement, keys)
     refresh_user_activity(store, "platform = {platform:String} AND user_key IN {users:Array(String)}", keys)
     run_statement(store, _CLEAR_DAYS, keys)
     for day in touched.days:

@@ -1,7 +1,8 @@
 """Keeps the recomputed rollups current, behind ingest by a few seconds at most:
 
-* `user_activity`: the runs of active days of queued users, from the exact rollups
-  (`login_days`, `user_days`) over each user's whole history;
+* `user_active_days`: each queued user's days and logins per organisation and for all,
+  from the exact rollups (`user_days`, `login_day_counts`) over their whole history;
+* `user_activity`: their runs of active days for the default definitions, from those;
 * `daily_activity`: distinct users and logins of queued days, from `events`.
 
 Each recompute reads everything it summarises, so it is idempotent: doing a user or a
@@ -18,23 +19,45 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from skillpulse.kpi.params import B2_MIN_LOGINS, B2_WINDOW_DAYS, TIMEZONE, local_days
-from skillpulse.kpi.rolling import active_days_sql, login_days_sql, runs_expr
+from skillpulse.kpi.rolling import MAX_LOGINS_A_DAY_KEPT, runs_expr, user_days_sql
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 _WHERE = "{where}"  # filled in by the functions below
+# Each queued user's days and login days per organisation and for all ('*'), over their
+# whole history; the migration that made the table (0018) ran the same over every user.
+ACTIVE_DAYS_SQL = f"""
+INSERT INTO user_active_days (platform, organisation, user_key, days, login_days, version)
+SELECT platform, organisation, user_key, arrayMap(entry -> entry.1, entries) AS days,
+       arrayFlatten(arrayMap(entry -> arrayWithConstant(least(entry.2, {MAX_LOGINS_A_DAY_KEPT}), entry.1), entries))
+           AS login_days,
+       now64(6) AS version
+FROM (
+    SELECT platform, organisation, user_key, arraySort(groupArray((day, logins))) AS entries
+    FROM (
+        SELECT platform, organisation, user_key, day, toUInt32(sum(logins)) AS logins
+        FROM (
+            SELECT platform, organisation, user_key, day, logins FROM login_day_counts WHERE {_WHERE}
+            UNION ALL
+            SELECT platform, organisation, user_key, day, toUInt32(0) AS logins
+            FROM user_days ARRAY JOIN [organisation_id, '*'] AS organisation WHERE {_WHERE}
+        )
+        GROUP BY platform, organisation, user_key, day
+    )
+    GROUP BY platform, organisation, user_key
+)
+"""
+# ... then their runs for the default definitions, from those days (all organisations).
 REFRESH_SQL = f"""
 INSERT INTO user_activity (platform, user_key, b2, wau, mau, first_day, version)
-SELECT platform, user_key, b2, wau, mau, active_days[1] AS first_day, now64(6) AS version
+SELECT platform, user_key, b2, wau, mau, days[1] AS first_day, now64(6) AS version
 FROM (
-    SELECT platform, user_key, active_days, login_days,
+    SELECT platform, user_key, days,
         {runs_expr("login_days", str(B2_WINDOW_DAYS), str(B2_MIN_LOGINS), "b2")},
-        {runs_expr("active_days", "7", "1", "wau")},
-        {runs_expr("active_days", "30", "1", "mau")}
-    FROM (SELECT platform, user_key, days AS active_days FROM ({active_days_sql(_WHERE)})) AS active
-    LEFT JOIN (SELECT platform, user_key, days AS login_days FROM ({login_days_sql(_WHERE, str(B2_MIN_LOGINS))}))
-        AS logins USING (platform, user_key)
+        {runs_expr("days", "7", "1", "wau")},
+        {runs_expr("days", "30", "1", "mau")}
+    FROM ({user_days_sql(_WHERE)})
 )
 """
 
@@ -46,8 +69,9 @@ USERS_PER_REFRESH = 2_000
 
 
 def refresh_user_activity(store: Client, where: str = "1", parameters: dict[str, Any] | None = None) -> None:
-    """Recompute the runs of the users matching `where`, trusted SQL on `user_key` (all
-    users by default)."""
+    """Recompute the days (`user_active_days`) and then the runs (`user_activity`) of the
+    users matching `where`, trusted SQL on `user_key` (all users by default)."""
+    store.command(ACTIVE_DAYS_SQL.replace(_WHERE, where), parameters=parameters)
     store.command(REFRESH_SQL.replace(_WHERE, where), parameters=parameters)
 
 
