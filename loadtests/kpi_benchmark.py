@@ -61,6 +61,8 @@ GROUP BY platform, user_key"""
 PREVIOUS_SQL = series_sql(f"""
 SELECT {runs_expr("days", "{window:UInt32}", "{min_count:UInt32}", "runs")}
 FROM ({PREVIOUS_DAYS_SQL}) WHERE length(days) >= {{min_count:UInt32}}""", "active_users")
+REFRESHED_TABLES = ("user_activity", "user_active_days", "daily_activity")
+REFRESH_SLICES = 8  # users' days and runs recomputed an eighth of the users at a time, within memory
 UNBOUNDED = {"max_memory_usage": 0}  # the baselines' reads are not held to the budget
 ORGANISATION = "school-7"  # one of the 500: about 2,000 users
 
@@ -124,17 +126,19 @@ PANELS = (
 class Timing(NamedTuple):
     seconds: float  # median
     result: Any
+    cpu_s: float  # median CPU of this process (the embedded store runs in it): steadier on a shared machine
     baseline_s: float | None = None  # the brute force's, same run
     previous_s: float | None = None  # the design before issue 15, same run
 
 
 def _timed(action: Callable[[], object], repeat: int = 5) -> Timing:
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = action()
         times.append(time.perf_counter() - started)
-    return Timing(statistics.median(times), result)
+        cpu.append(time.process_time() - cpu_started)
+    return Timing(statistics.median(times), result, statistics.median(cpu))
 
 
 def _machine() -> dict[str, object]:
@@ -171,12 +175,22 @@ def main() -> None:
         store.command(GENERATE_SQL.format(users=args.users, events=args.events))
         figures["load_s"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
-        refresh_user_activity(store)
+        for index in range(REFRESH_SLICES):  # as the refresher does a backlog: a slice of users at a time
+            refresh_user_activity(store, "cityHash64(user_key) % {slices:UInt64} = {slice:UInt64}",
+                                  {"slices": REFRESH_SLICES, "slice": index})
         refresh_daily_activity(store)
         figures["refresh_all_users_s"] = round(time.perf_counter() - started, 1)
         print(f"loaded {args.events:,} events in {figures['load_s']} s (rollups fed by the views), "
-              f"per-user runs and daily counts for all users and days in {figures['refresh_all_users_s']} s",
+              f"per-user days, runs and daily counts for all users and days in {figures['refresh_all_users_s']} s",
               flush=True)  # progress, while the queries run
+    # The refreshed tables are read with FINAL, whose cost grows with the parts not yet
+    # merged: measured in the state background merges reach, their parts before it recorded.
+    figures["parts_before_merge"] = dict(store.query(
+        "SELECT table, count() FROM system.parts WHERE database = currentDatabase() AND active "
+        "AND table IN {tables:Array(String)} GROUP BY table ORDER BY table",
+        parameters={"tables": list(REFRESHED_TABLES)}).result_rows)
+    for table in REFRESHED_TABLES:
+        store.command(f"OPTIMIZE TABLE {table} FINAL")
 
     # Every query must fit the API's per-query memory budget (its time budget is what is measured).
     store.set_client_setting("max_memory_usage", QuerySettings().max_memory_bytes)
@@ -212,13 +226,15 @@ def main() -> None:
     figures["brute_force"] = "numpy user x day matrix over raw events (loadtests/kpi_brute_force.py)"
 
     rows_out = []
-    print(f"\n{'query':<66}{'median ms':>10}{'target ms':>10}{'x brute force':>14}{'previous ms':>12}")
+    print(f"\n{'query':<66}{'median ms':>10}{'CPU ms':>8}{'target ms':>10}{'x brute force':>14}{'previous ms':>12}")
     for name, timing in queries.items():
         target = 0.050 if name == "B2 as of one day" else 0.200 if name.startswith("panel") else 1.0
         speedup = f"{timing.baseline_s / timing.seconds:,.0f}x" if timing.baseline_s else ""
         previous = f"{timing.previous_s * 1000:,.0f}" if timing.previous_s else ""
-        print(f"{name:<66}{timing.seconds * 1000:>10.1f}{target * 1000:>10.0f}{speedup:>14}{previous:>12}")
-        rows_out.append({"query": name, "median_ms": round(timing.seconds * 1000, 1), "target_ms": target * 1000,
+        print(f"{name:<66}{timing.seconds * 1000:>10.1f}{timing.cpu_s * 1000:>8.0f}{target * 1000:>10.0f}"
+              f"{speedup:>14}{previous:>12}")
+        rows_out.append({"query": name, "median_ms": round(timing.seconds * 1000, 1),
+                         "cpu_ms": round(timing.cpu_s * 1000, 1), "target_ms": target * 1000,
                          "met": timing.seconds <= target,
                          "brute_force_ms": timing.baseline_s and round(timing.baseline_s * 1000, 1),
                          "previous_design_ms": timing.previous_s and round(timing.previous_s * 1000, 1)})
