@@ -19,6 +19,8 @@ import asyncio
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -99,6 +101,16 @@ def engine_baseline(path: Path, copy: Path, batch_rows: int = ENGINE_BATCH_ROWS)
             "events_per_s": round(rows / seconds) if rows else 0}
 
 
+def consumer_ceiling(bootstrap: str, count: int) -> list[dict[str, Any]]:
+    """The same backlog read by consumers that do (almost) nothing, one process each
+    (`consumer_ceiling.py`): the most a Python aggregator on this client can reach."""
+    script = Path(__file__).parent / "consumer_ceiling.py"
+    return [json.loads(subprocess.run([sys.executable, str(script), mode, bootstrap, TOPIC, str(count),
+                                       "--pseudonym-key", PSEUDONYM_KEY],
+                                      check=True, capture_output=True, timeout=1800).stdout.splitlines()[-1])
+            for mode in ("aiokafka", "faststream", "build-batch")]
+
+
 class MemoryTimeline(threading.Thread):
     """RSS of a process every 0.25 s, labelled with the phase the benchmark is in."""
 
@@ -170,8 +182,12 @@ def main() -> None:
     parser.add_argument("--memory-limit-mb", type=int,
                         help="run the aggregator in a memory cgroup with this hard limit (needs root)")
     parser.add_argument("--set", action="append", default=[], metavar="SKILLPULSE_X=VALUE",
-                        help="an extra setting for the aggregator process (repeatable)")
+                        help="an extra setting or environment variable for the aggregator process (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS / "aggregator-burst.json")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="first read the burst with consumers that do nothing (consumer_ceiling.py)")
+    parser.add_argument("--profile-to", type=Path, metavar="FILE",
+                        help="py-spy (on PATH) samples the aggregator 30 s from 15 s into the drain, raw format")
     parser.add_argument("--aggregator-source", type=Path, metavar="DIR",
                         help="run the aggregator from another checkout's services/ (a before/after comparison)")
     args = parser.parse_args()
@@ -199,6 +215,7 @@ def main() -> None:
         asyncio.run(ensure_topics(bootstrap, {TOPIC: 6}))
         # The burst waits in Kafka first.
         produce_s = asyncio.run(produce(bootstrap, records, signer, args.events, ledger, work / "records.jsonl"))
+        ceiling = consumer_ceiling(bootstrap, args.events) if args.ceiling else None
         if args.memory_limit_mb:
             cgroup = MemoryCgroup.create(f"skillpulse-burst-{os.getpid()}", args.memory_limit_mb << 20)
             evict_engine_library()
@@ -208,6 +225,10 @@ def main() -> None:
         timeline.start()
         started, cpu_started = time.perf_counter(), cpu_seconds(aggregator.pid)
         timeline.phase = "drain"
+        if args.profile_to:  # not from the start: the role's start-up and group join are not the drain
+            threading.Timer(15, subprocess.run, ([
+                "py-spy", "record", "--pid", str(aggregator.pid), "--rate", "67", "--duration", "30", "--nonblocking",
+                "--format", "raw", "-o", str(args.profile_to)],), {"capture_output": True}).start()
         asyncio.run(drain_while_alive(aggregator, bootstrap))
         drain_s, drain_cpu_s = time.perf_counter() - started, cpu_seconds(aggregator.pid) - cpu_started
         print(f"stored: {args.events / drain_s:,.0f} events/s", flush=True)
@@ -243,7 +264,7 @@ def main() -> None:
         "aggregator_seconds_incl_start_and_group_join": round(drain_s, 1),
         "rollups_caught_up_after_drain_s": round(catch_up_s, 1), "aggregator_peak_rss_mb": round(peak_rss),
         "aggregator_rss_peaks_by_phase_mb": timeline.peaks(), "memory_cgroup": limit,
-        "engine_baseline": engine,
+        "engine_baseline": engine, "consumer_ceiling": ceiling,
         "aggregator_share_of_engine": round(args.events / drain_s / engine["events_per_s"], 3)
         if engine["events_per_s"] else None,
         "aggregator_share_of_engine_per_cpu_s": round(args.events / drain_cpu_s / engine["events_per_cpu_s"], 3)
