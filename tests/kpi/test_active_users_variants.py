@@ -116,3 +116,14 @@ def test_a_recount_queues_its_users_so_the_variants_read_the_new_counts(store: C
     recount_login_days(store, "skilltech.tools", date(2026, 3, 1), date(2027, 3, 31))
     refresh_pending(store, wait_for_visibility=False)
     assert active_users_series(store, variant) == expected
+
+
+def test_a_recount_queues_the_users_whose_counted_logins_are_gone(store: Client) -> None:
+    _store(store, LOGINS, batches=2)
+    variant = KpiParams(start=date(2026, 3, 1), end=date(2027, 3, 31), window_days=9, min_logins=3)
+    expected = active_users_series(store, variant)
+    assert any(row["active_users"] for row in expected)
+    store.command("ALTER TABLE events DELETE WHERE type = 'login'", settings={"mutations_sync": 2})  # behind the views
+    recount_login_days(store, "skilltech.tools", date(2026, 3, 1), date(2027, 3, 31))
+    refresh_pending(store, wait_for_visibility=False)
+    assert not any(row["active_users"] for row in active_users_series(store, variant))

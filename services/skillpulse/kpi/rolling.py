@@ -20,7 +20,8 @@ from skillpulse.kpi.params import MAX_LOGINS_PER_DAY, MAX_WINDOW_DAYS
 def runs_expr(days: str, window: str, min_count: str, name: str) -> str:
     """SELECT-list SQL defining `<name>` (Array(Tuple(Date, Date))) from the day array `days`.
     Whole-array slices and shifts, no per-element index lookups or tuples until the end:
-    this is the per-element cost of every general-path query."""
+    this is the per-element cost of every general-path query. The first interval always
+    starts a run (by its index: no day stands before 1970-01-01 to compare it with)."""
     last, reach, first_days, last_days = (f"{name}_{part}" for part in ("last", "reach", "first_days", "last_days"))
     return f"""arraySlice({days}, {min_count}) AS {last},
     arrayMap(d -> d + ({window} - 1),
@@ -28,8 +29,8 @@ def runs_expr(days: str, window: str, min_count: str, name: str) -> str:
     arrayFilter((first, through) -> first <= through, {last}, {reach}) AS {first_days},
     arrayFilter((through, first) -> first <= through, {reach}, {last}) AS {last_days},
     arrayZip(
-        arrayFilter((first, before) -> first > before + 1, {first_days},
-                    arrayShiftRight({last_days}, 1, toDate(0))),
+        arrayFilter((first, before, i) -> i = 1 OR first > before + 1, {first_days},
+                    arrayShiftRight({last_days}, 1, toDate(0)), arrayEnumerate({first_days})),
         arrayFilter((through, next) -> next > through + 1, {last_days},
                     arrayShiftLeft({first_days}, 1, toDate('2149-06-06')))
     ) AS {name}"""

@@ -7,8 +7,8 @@ the view's back (a repair, a restore of `events` alone): the days' rows are dele
 synchronously, then counted again from the events that remain, each login once.
 
 A login of those days stored while a recount runs may be counted twice (by the view and
-by the recount), so recount with the aggregator stopped, as migrations run. The recounted
-users' days are queued for the refresher (`rollup_queue`), which rebuilds their
+by the recount), so recount with the aggregator stopped, as migrations run. The users of
+those days, counted before and after the recount, are queued for the refresher (`rollup_queue`), which rebuilds their
 `user_active_days` (what B2's variants read) and `user_activity` from the new counts on
 its next round.
 """
@@ -40,6 +40,7 @@ SELECT DISTINCT platform, user_key, day FROM login_day_counts WHERE organisation
 def recount_login_days(store: Client, platform: str, first: date, last: date) -> None:
     """Count again, from `events`, the logins of `platform` on the Luxembourg days [first, last]."""
     parameters = {"platform": platform, "first": first, "last": last}
+    store.command(_QUEUE, parameters=parameters)  # before too: a user whose counted logins are gone
     run_statement(store, _DELETE, parameters, {"mutations_sync": 2})  # on a cluster: every shard's local table
     store.command(_COUNT, parameters=parameters)
     store.command(_QUEUE, parameters=parameters)
