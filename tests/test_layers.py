@@ -16,8 +16,8 @@ PACKAGE_DIR = Path(skillpulse.__file__).parent
 # Low to high. A module imports, at load time, only from its own layer or lower ones;
 # a call may import a higher one lazily (the stack client starts a stack that way).
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "extras", "contract", "config", "access", "pseudonym", "credentials", "telemetry",
-               "stack_state"}),
+    frozenset({"errors", "extras", "lazy_exports", "contract", "config", "access", "pseudonym", "credentials",
+               "telemetry", "stack_state"}),
     frozenset({"kafka", "store", "collector", "aggregator", "health", "kpi", "dead_letters", "simulator", "board",
                "sources", "sdk"}),
     frozenset({"report", "dashboards", "loadtest", "stack_client", "role_process", "schema_export"}),

@@ -10,10 +10,11 @@ without them when `--data-dir` names it.
 
 from __future__ import annotations
 
-import importlib
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from skillpulse.lazy_exports import exported_from
 
 if TYPE_CHECKING:
     from skillpulse.config.settings import (
@@ -37,14 +38,7 @@ __all__ = ["AccessSettings", "AggregatorSettings", "ClickHouseSettings", "Collec
            "QuerySettings", "Settings", "SettingsOnDemand", "XapiSettings", "get_settings"]
 
 
-def __getattr__(name: str) -> Any:
-    settings = importlib.import_module("skillpulse.config.settings")
-    try:
-        value = getattr(settings, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value  # found directly from now on
-    return value
+__getattr__ = exported_from(__name__, "skillpulse.config.settings")
 
 
 class SettingsOnDemand:

@@ -15,8 +15,7 @@ is first asked for, so that a command which needs only a platform's name builds 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from skillpulse.contract.vocabulary import (
     PLATFORMS,
@@ -27,6 +26,7 @@ from skillpulse.contract.vocabulary import (
     ToolCategory,
     TrainingStatus,
 )
+from skillpulse.lazy_exports import exported_from
 
 if TYPE_CHECKING:
     from skillpulse.contract.models import (
@@ -75,11 +75,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    models = importlib.import_module("skillpulse.contract.models")
-    try:
-        value = getattr(models, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value  # found directly from now on
-    return value
+__getattr__ = exported_from(__name__, "skillpulse.contract.models")
