@@ -204,9 +204,9 @@ def rerun_views(store: Client, records: set[StoredRecord]) -> int:
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND engine LIKE '%SummingMergeTree'").result_rows}
     for view in views:
-        if view_target(view) in counters:
-            if view_target(view) != "login_day_counts":  # a count that cannot be repaired: stop, loudly
-                raise ViewRepairError(f"view {view.name} counts into {view_target(view)}, which has no recount")
+        if (target := view_target(view)) in counters:
+            if target != "login_day_counts":  # a count that cannot be repaired: stop, loudly
+                raise ViewRepairError(f"view {view.name} counts into {target}, which has no recount")
             _recount_login_days(store, keys)
             continue
         statement = rerun_statement(view, database, topology)

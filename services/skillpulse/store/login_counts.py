@@ -8,9 +8,9 @@ synchronously, then counted again from the events that remain, each login once.
 
 A login of those days stored while a recount runs may be counted twice (by the view and
 by the recount), so recount with the aggregator stopped, as migrations run. The users of
-those days, counted before and after the recount, are queued for the refresher (`rollup_queue`), which rebuilds their
-`user_active_days` (what B2's variants read) and `user_activity` from the new counts on
-its next round.
+those days, counted before and after the recount, are queued for the refresher
+(`rollup_queue`), which rebuilds their `user_active_days` (what B2's variants read) and
+`user_activity` from the new counts on its next round.
 """
 
 from __future__ import annotations

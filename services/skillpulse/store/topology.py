@@ -31,6 +31,7 @@ single-server: `tests/store/test_topology.py` renders every file."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ class ClusterTopology:
         return render_statement(statement, self)
 
 
+@functools.cache  # the migration files do not change while a process runs; read once, not per statement
 def null_tables() -> frozenset[str]:
     """Every `ENGINE = Null` table the migrations create (whichever are applied already)."""
     return frozenset(match["name"] for migration in migration_files()
